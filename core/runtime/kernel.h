@@ -1,0 +1,60 @@
+// The kernel contract: one node bound to concrete input shapes. A backend
+// (reference or oneDNN) provides a factory per op type; the engine calls it once
+// per distinct input-shape signature (in practice, per batch size) and caches
+// the result. Kernels are immutable after creation and Run is thread-safe:
+// all per-call state lives in the caller-provided scratch.
+#ifndef FIXPOINT_CORE_RUNTIME_KERNEL_H_
+#define FIXPOINT_CORE_RUNTIME_KERNEL_H_
+
+#include <cstddef>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "core/ir/graph.h"
+
+namespace fixpoint::runtime {
+
+// What a kernel factory sees. Shapes are concrete (no kDynamicDim). For an
+// absent optional input, input_infos[i].name is empty. constants[i] is the
+// value of input i when it is an initializer (weights), else nullptr.
+struct KernelContext {
+  const ir::Node& node;
+  std::vector<ir::ValueInfo> input_infos;
+  std::vector<ir::ValueInfo> output_infos;
+  std::vector<const ir::Tensor*> constants;
+  int64_t opset = 13;
+};
+
+// Buffers of one call. inputs[i].data is nullptr for an absent input.
+// outputs are preallocated with output_infos' shapes (contents undefined) and
+// never alias inputs. scratch holds ScratchBytes() bytes, 64-byte aligned.
+struct KernelArgs {
+  std::span<const ir::TensorView> inputs;
+  std::span<const ir::TensorView> outputs;
+  void* scratch = nullptr;
+};
+
+class Kernel {
+ public:
+  virtual ~Kernel() = default;
+  // Per-call scratch this kernel needs.
+  virtual size_t ScratchBytes() const { return 0; }
+  // Computes outputs from inputs. Thread-safe.
+  virtual absl::Status Run(const KernelArgs& args) const = 0;
+  // Implementation name for logs and benchmarks, e.g. "ref" or
+  // "onednn:jit:avx2".
+  virtual std::string Impl() const = 0;
+};
+
+// Creates a kernel. A fast backend returns UNIMPLEMENTED for a configuration
+// it does not handle (the engine then uses the reference kernel);
+// INVALID_ARGUMENT means the node itself is malformed.
+using KernelFactory = absl::StatusOr<std::unique_ptr<Kernel>> (*)(const KernelContext&);
+
+}  // namespace fixpoint::runtime
+
+#endif  // FIXPOINT_CORE_RUNTIME_KERNEL_H_

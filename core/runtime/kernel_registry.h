@@ -1,0 +1,20 @@
+// Which kernel factories exist per op type. The lists are explicit tables
+// (core/runtime/cpu/ref/ref_op_table.cc and core/runtime/cpu/onednn/onednn_op_table.cc),
+// not self-registering statics. Thread-safe (immutable data).
+#ifndef FIXPOINT_CORE_RUNTIME_KERNEL_REGISTRY_H_
+#define FIXPOINT_CORE_RUNTIME_KERNEL_REGISTRY_H_
+
+#include "absl/strings/string_view.h"
+
+#include "core/runtime/kernel.h"
+
+namespace fixpoint::runtime {
+
+// Reference (oracle) kernel factory for an op type, or nullptr if none.
+KernelFactory FindReferenceKernel(absl::string_view op_type);
+// oneDNN fp32 kernel factory for an op type, or nullptr if none.
+KernelFactory FindOneDnnKernel(absl::string_view op_type);
+
+}  // namespace fixpoint::runtime
+
+#endif  // FIXPOINT_CORE_RUNTIME_KERNEL_REGISTRY_H_
