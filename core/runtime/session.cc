@@ -1,0 +1,162 @@
+#include "core/runtime/session.h"
+
+#include <cstdlib>
+#include <cstring>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+#include "core/ir/shape_inference.h"
+#include "core/ir/verifier.h"
+#include "core/runtime/bound_plan.h"
+#include "core/runtime/cpu/threading.h"
+#include "core/transform/optimize.h"
+#include "core/util/status_macros.h"
+
+namespace fixpoint::runtime {
+
+namespace {
+
+std::string ShapeKey(std::span<const ir::Shape> shapes) {
+  return absl::StrJoin(shapes, ";", [](std::string* out, const ir::Shape& s) {
+    absl::StrAppend(out, s.ToString());
+  });
+}
+
+struct AlignedBuffer {
+  explicit AlignedBuffer(size_t bytes)
+      : data(bytes == 0 ? nullptr
+                        : static_cast<std::byte*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64))) {}
+  ~AlignedBuffer() { std::free(data); }
+  AlignedBuffer(const AlignedBuffer&) = delete;
+  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
+  std::byte* data;
+};
+
+}  // namespace
+
+Session::Session(ir::Graph graph, const SessionOptions& options)
+    : graph_(std::move(graph)), options_(options) {}
+
+Session::~Session() = default;
+
+absl::StatusOr<std::unique_ptr<Session>> Session::Create(ir::Graph graph,
+                                                         const SessionOptions& options) {
+  FP_RETURN_IF_ERROR(ir::VerifyGraph(graph));
+  FP_RETURN_IF_ERROR(ir::InferShapes(graph));
+  if (options.optimize) {
+    FP_RETURN_IF_ERROR(transform::OptimizeForInference(graph));
+    FP_RETURN_IF_ERROR(ir::InferShapes(graph));
+  }
+  FP_RETURN_IF_ERROR(ir::VerifyGraph(graph));
+  return std::unique_ptr<Session>(new Session(std::move(graph), options));
+}
+
+absl::Status Session::CheckInputs(std::span<const ir::TensorView> inputs) const {
+  if (inputs.size() != graph_.inputs.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("expected ", graph_.inputs.size(),
+                                                   " inputs, got ", inputs.size()));
+  }
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const ir::ValueInfo& want = graph_.inputs[i];
+    const ir::TensorView& got = inputs[i];
+    if (got.dtype != want.dtype) {
+      return absl::InvalidArgumentError(absl::StrCat("input '", want.name, "': expected dtype ",
+                                                     ir::DTypeName(want.dtype), ", got ",
+                                                     ir::DTypeName(got.dtype)));
+    }
+    bool match = got.shape.rank() == want.shape.rank() && got.shape.IsStatic();
+    for (int d = 0; match && d < want.shape.rank(); ++d) {
+      match = want.shape[d] == ir::kDynamicDim || want.shape[d] == got.shape[d];
+    }
+    if (!match) {
+      return absl::InvalidArgumentError(absl::StrCat("input '", want.name, "': expected shape ",
+                                                     want.shape.ToString(), ", got ",
+                                                     got.shape.ToString()));
+    }
+    if (got.data == nullptr && got.NumElements() > 0) {
+      return absl::InvalidArgumentError(absl::StrCat("input '", want.name, "': no data"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::shared_ptr<const Session::BoundPlan>> Session::GetPlan(
+    std::span<const ir::Shape> input_shapes) const {
+  const std::string key = ShapeKey(input_shapes);
+  {
+    absl::MutexLock lock(&mu_);
+    auto it = plans_.find(key);
+    if (it != plans_.end()) return it->second;
+  }
+  // Bind outside the lock: binding creates primitives and may take a while.
+  FP_ASSIGN_OR_RETURN(std::shared_ptr<const BoundPlan> plan, Bind(input_shapes));
+  absl::MutexLock lock(&mu_);
+  if (static_cast<int>(plans_.size()) >= options_.max_cached_shapes) plans_.clear();
+  auto [it, inserted] = plans_.emplace(key, std::move(plan));
+  return it->second;
+}
+
+}  // namespace fixpoint::runtime
+
+namespace fixpoint::runtime {
+
+absl::StatusOr<std::vector<ir::Tensor>> Session::Run(
+    std::span<const ir::TensorView> inputs) const {
+  FP_RETURN_IF_ERROR(CheckInputs(inputs));
+  std::vector<ir::Shape> shapes;
+  shapes.reserve(inputs.size());
+  for (const auto& in : inputs) shapes.push_back(in.shape);
+  FP_ASSIGN_OR_RETURN(std::shared_ptr<const BoundPlan> plan, GetPlan(shapes));
+  cpu::SetIntraOpThreadsForThisThread(options_.intra_op_threads);
+
+  AlignedBuffer arena(plan->arena_bytes);
+  AlignedBuffer scratch(plan->scratch_bytes);
+  if ((plan->arena_bytes > 0 && arena.data == nullptr) ||
+      (plan->scratch_bytes > 0 && scratch.data == nullptr)) {
+    return absl::ResourceExhaustedError(absl::StrCat(
+        "cannot allocate ", plan->arena_bytes + plan->scratch_bytes, " bytes of working memory"));
+  }
+  std::vector<ir::Tensor> outputs(graph_.outputs.size());
+  std::vector<ir::TensorView> views(plan->slots.size());
+  for (size_t id = 0; id < plan->slots.size(); ++id) {
+    const Slot& s = plan->slots[id];
+    switch (s.kind) {
+      case Slot::Kind::kInput: views[id] = inputs[s.index]; break;
+      case Slot::Kind::kConstant: views[id] = s.constant->view(); break;
+      case Slot::Kind::kArena: views[id] = {s.dtype, s.shape, arena.data + s.offset}; break;
+      case Slot::Kind::kOutput:
+        outputs[s.index] = ir::Tensor(s.dtype, s.shape);
+        views[id] = outputs[s.index].view();
+        break;
+    }
+  }
+  std::vector<ir::TensorView> in_views, out_views;
+  for (const Step& step : plan->steps) {
+    in_views.clear();
+    out_views.clear();
+    for (int in : step.inputs) in_views.push_back(in >= 0 ? views[in] : ir::TensorView{});
+    for (int out : step.outputs) out_views.push_back(views[out]);
+    absl::Status status = step.kernel->Run(KernelArgs{in_views, out_views, scratch.data});
+    if (!status.ok()) {
+      return WithContext(status, absl::StrCat(step.info.op_type, " '", step.info.node, "'"));
+    }
+  }
+  // Outputs that are graph inputs or constants (or appear twice) are copies.
+  for (size_t i = 0; i < plan->graph_outputs.size(); ++i) {
+    const Slot& s = plan->slots[plan->graph_outputs[i]];
+    if (s.kind != Slot::Kind::kOutput || s.index != static_cast<int>(i)) {
+      outputs[i] = ir::Tensor::CopyOf(views[plan->graph_outputs[i]]);
+    }
+  }
+  return outputs;
+}
+
+absl::StatusOr<std::vector<BoundNodeInfo>> Session::DescribeBinding(
+    std::span<const ir::Shape> input_shapes) const {
+  FP_ASSIGN_OR_RETURN(std::shared_ptr<const BoundPlan> plan, GetPlan(input_shapes));
+  std::vector<BoundNodeInfo> result;
+  for (const Step& step : plan->steps) result.push_back(step.info);
+  return result;
+}
+
+}  // namespace fixpoint::runtime

@@ -1,0 +1,80 @@
+// Session: a graph compiled for execution on the CPU. Create() verifies and
+// prepares the graph once; per distinct input-shape signature (in practice,
+// per batch size) it binds kernels — oneDNN where available, the reference
+// kernels otherwise — and plans intermediate memory, caching the result.
+// Thread-safe: Run may be called concurrently; each call uses its own arena.
+#ifndef FIXPOINT_CORE_RUNTIME_SESSION_H_
+#define FIXPOINT_CORE_RUNTIME_SESSION_H_
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "absl/base/thread_annotations.h"
+#include "absl/container/flat_hash_map.h"
+#include "absl/status/statusor.h"
+#include "absl/synchronization/mutex.h"
+#include "core/ir/graph.h"
+
+namespace fixpoint::runtime {
+
+struct SessionOptions {
+  // Threads each Run uses for its kernels; 0 = all hardware threads.
+  int intra_op_threads = 0;
+  // false: reference kernels only (the oracle for tests and conformance).
+  bool use_onednn = true;
+  // Apply the fp32 graph optimizations of core/transform (fusions, removal of
+  // Identity/Dropout) before binding.
+  bool optimize = true;
+  // Distinct input-shape signatures kept bound at once.
+  int max_cached_shapes = 16;
+};
+
+// What Run bound for one node (for --dump, logs and benchmarks).
+struct BoundNodeInfo {
+  std::string node;
+  std::string op_type;
+  std::string impl;  // "ref", "onednn:jit:avx2", ...
+};
+
+class Session {
+ public:
+  // Verifies and prepares `graph` (shapes are re-inferred). INVALID_ARGUMENT /
+  // UNIMPLEMENTED for graphs that cannot run.
+  static absl::StatusOr<std::unique_ptr<Session>> Create(ir::Graph graph,
+                                                         const SessionOptions& options);
+  ~Session();
+
+  // Runs the graph on `inputs` (in the order of graph().inputs). Returns the
+  // outputs in the order of graph().outputs. INVALID_ARGUMENT naming the
+  // input when a count, dtype or static dimension does not match.
+  absl::StatusOr<std::vector<ir::Tensor>> Run(std::span<const ir::TensorView> inputs) const;
+
+  // Kernels bound for these input shapes (binds them if needed).
+  absl::StatusOr<std::vector<BoundNodeInfo>> DescribeBinding(
+      std::span<const ir::Shape> input_shapes) const;
+
+  // The prepared graph (after optimization).
+  const ir::Graph& graph() const { return graph_; }
+  const SessionOptions& options() const { return options_; }
+
+ private:
+  struct BoundPlan;
+  Session(ir::Graph graph, const SessionOptions& options);
+  absl::Status CheckInputs(std::span<const ir::TensorView> inputs) const;
+  absl::StatusOr<std::shared_ptr<const BoundPlan>> GetPlan(
+      std::span<const ir::Shape> input_shapes) const;
+  absl::StatusOr<std::shared_ptr<const BoundPlan>> Bind(
+      std::span<const ir::Shape> input_shapes) const;
+
+  ir::Graph graph_;
+  SessionOptions options_;
+  mutable absl::Mutex mu_;
+  mutable absl::flat_hash_map<std::string, std::shared_ptr<const BoundPlan>> plans_
+      ABSL_GUARDED_BY(mu_);
+};
+
+}  // namespace fixpoint::runtime
+
+#endif  // FIXPOINT_CORE_RUNTIME_SESSION_H_

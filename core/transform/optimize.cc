@@ -1,0 +1,15 @@
+#include "core/transform/optimize.h"
+
+#include "core/transform/fuse_activations.h"
+#include "core/transform/remove_identity.h"
+#include "core/util/status_macros.h"
+
+namespace fixpoint::transform {
+
+absl::Status OptimizeForInference(ir::Graph& graph) {
+  FP_RETURN_IF_ERROR(RemoveIdentityNodes(graph));
+  FP_RETURN_IF_ERROR(FuseActivations(graph));
+  return absl::OkStatus();
+}
+
+}  // namespace fixpoint::transform
