@@ -1,0 +1,120 @@
+#include "client/local_commands.h"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <iostream>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_format.h"
+#include "core/eval/classifier_eval.h"
+#include "core/io/dataset.h"
+#include "core/io/onnx_importer.h"
+#include "core/ir/dump.h"
+#include "core/runtime/session.h"
+
+ABSL_FLAG(std::string, model, "", "ONNX model file");
+ABSL_FLAG(std::string, dataset, "", "dataset file (IDX, CSV or .npy)");
+ABSL_FLAG(std::string, labels, "", "labels file for IDX/.npy images");
+ABSL_FLAG(std::string, preprocess, "",
+          "preprocessing spec, e.g. layout=nchw,scale=0.0039215686,mean=0,std=1,shape=1x28x28 "
+          "(default: pixels/255, 1x28x28, NCHW)");
+ABSL_FLAG(int, batch, 64, "batch size");
+ABSL_FLAG(int, threads, 0, "intra-op threads (0 = all cores)");
+ABSL_FLAG(int64_t, limit, 0, "evaluate at most this many items (0 = all)");
+ABSL_FLAG(bool, reference, false, "use the reference kernels only (no oneDNN)");
+ABSL_FLAG(bool, json, false, "print JSON instead of text");
+
+namespace fixpoint::client {
+namespace {
+
+int Fail(const absl::Status& status, const char* what) {
+  std::cerr << "fixpoint: " << what << ": " << status << "\n";
+  return 1;
+}
+
+absl::StatusOr<std::unique_ptr<runtime::Session>> LoadModel() {
+  auto graph = io::ImportOnnxFile(absl::GetFlag(FLAGS_model));
+  if (!graph.ok()) return graph.status();
+  runtime::SessionOptions options;
+  options.intra_op_threads = absl::GetFlag(FLAGS_threads);
+  options.use_onednn = !absl::GetFlag(FLAGS_reference);
+  return runtime::Session::Create(std::move(*graph), options);
+}
+
+}  // namespace
+
+int RunEvalCommand(const std::vector<std::string>&) {
+  if (absl::GetFlag(FLAGS_model).empty() || absl::GetFlag(FLAGS_dataset).empty()) {
+    std::cerr << "usage: fixpoint eval --model M.onnx --dataset D [--labels L] [--batch N]\n";
+    return 2;
+  }
+  io::PreprocessSpec spec;
+  if (!absl::GetFlag(FLAGS_preprocess).empty()) {
+    auto parsed = io::PreprocessSpec::Parse(absl::GetFlag(FLAGS_preprocess));
+    if (!parsed.ok()) return Fail(parsed.status(), "--preprocess");
+    spec = *parsed;
+  }
+  auto session = LoadModel();
+  if (!session.ok()) return Fail(session.status(), "loading model");
+  io::LoadOptions load;
+  load.labels_path = absl::GetFlag(FLAGS_labels);
+  load.max_items = absl::GetFlag(FLAGS_limit);
+  auto dataset = io::LoadDataset(absl::GetFlag(FLAGS_dataset), spec, load);
+  if (!dataset.ok()) return Fail(dataset.status(), "loading dataset");
+  eval::EvalOptions options;
+  options.batch = absl::GetFlag(FLAGS_batch);
+  const bool tty = isatty(STDERR_FILENO) && !absl::GetFlag(FLAGS_json);
+  if (tty) {
+    options.progress = [](int64_t done, int64_t total) {
+      std::fprintf(stderr, "\r  evaluating %lld/%lld", static_cast<long long>(done),
+                   static_cast<long long>(total));
+    };
+  }
+  auto result = eval::EvaluateClassifier(**session, *dataset, options);
+  if (tty) std::fprintf(stderr, "\r\033[K");
+  if (!result.ok()) return Fail(result.status(), "evaluating");
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << absl::StrFormat(
+        "{\"model\":\"%s\",\"dataset\":\"%s\",\"images\":%d,\"top1\":%.6f,\"top5\":%.6f,"
+        "\"batch\":%d,\"images_per_s\":%.1f}\n",
+        absl::GetFlag(FLAGS_model), dataset->source_path, result->images, result->top1(),
+        result->top5(), options.batch, result->images_per_second());
+  } else {
+    std::cout << absl::StrFormat(
+        "model    %s (fp32, %s kernels)\ndataset  %s (%d images)\ntop-1    %.2f %%\n"
+        "top-5    %.2f %%\nspeed    %.0f images/s at batch %d\n",
+        absl::GetFlag(FLAGS_model), absl::GetFlag(FLAGS_reference) ? "reference" : "oneDNN",
+        dataset->source_path, result->images, 100 * result->top1(), 100 * result->top5(),
+        result->images_per_second(), options.batch);
+  }
+  return 0;
+}
+
+int RunDumpCommand(const std::vector<std::string>&) {
+  if (absl::GetFlag(FLAGS_model).empty()) {
+    std::cerr << "usage: fixpoint dump --model M.onnx [--batch N]\n";
+    return 2;
+  }
+  auto session = LoadModel();
+  if (!session.ok()) return Fail(session.status(), "loading model");
+  const ir::Graph& graph = (*session)->graph();
+  std::cout << ir::DumpGraph(graph);
+  std::vector<ir::Shape> shapes;
+  for (const ir::ValueInfo& in : graph.inputs) {
+    ir::Shape s = in.shape;
+    for (int d = 0; d < s.rank(); ++d) {
+      if (s[d] == ir::kDynamicDim) s[d] = absl::GetFlag(FLAGS_batch);
+    }
+    shapes.push_back(s);
+  }
+  auto binding = (*session)->DescribeBinding(shapes);
+  if (!binding.ok()) return Fail(binding.status(), "binding kernels");
+  std::cout << "\nkernels at batch " << absl::GetFlag(FLAGS_batch) << ":\n";
+  for (const auto& b : *binding) {
+    std::cout << absl::StrFormat("  %-12s %-24s %s\n", b.op_type, b.node, b.impl);
+  }
+  return 0;
+}
+
+}  // namespace fixpoint::client

@@ -1,0 +1,19 @@
+// Subcommands of `fixpoint` that work on local files, without a server
+// (for offline users, and the demo). Each returns the process exit code:
+// 0 success, 1 the operation failed, 2 bad usage.
+#ifndef FIXPOINT_CLIENT_LOCAL_COMMANDS_H_
+#define FIXPOINT_CLIENT_LOCAL_COMMANDS_H_
+
+#include <string>
+#include <vector>
+
+namespace fixpoint::client {
+
+// fixpoint eval: fp32 accuracy and throughput of a model on a labelled dataset.
+int RunEvalCommand(const std::vector<std::string>& args);
+// fixpoint dump: the imported, optimized graph and the kernels bound for it.
+int RunDumpCommand(const std::vector<std::string>& args);
+
+}  // namespace fixpoint::client
+
+#endif  // FIXPOINT_CLIENT_LOCAL_COMMANDS_H_
