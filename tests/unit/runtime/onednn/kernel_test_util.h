@@ -1,0 +1,58 @@
+// Test helpers for the oneDNN kernels: a node with concrete inputs
+// (`KernelCase`), running a kernel factory on it, and comparing a oneDNN
+// kernel against the reference kernel. Thread-compatible.
+#ifndef FIXPOINT_TESTS_UNIT_RUNTIME_ONEDNN_KERNEL_TEST_UTIL_H_
+#define FIXPOINT_TESTS_UNIT_RUNTIME_ONEDNN_KERNEL_TEST_UTIL_H_
+
+#include <gtest/gtest.h>
+
+#include <cstdint>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/ir/graph.h"
+#include "core/runtime/kernel.h"
+
+namespace fixpoint::runtime::onednn_test {
+
+// One node bound to concrete inputs. An empty (default) tensor is an absent
+// optional input.
+struct KernelCase {
+  ir::Node node;
+  std::vector<ir::Tensor> inputs;
+  std::vector<bool> constant;  // per input; missing entries mean false
+  std::vector<ir::Shape> output_shapes;
+
+  // Convenience: adds input i (named "in<i>").
+  KernelCase& Input(ir::Tensor t, bool is_constant = false);
+  KernelCase& AbsentInput();
+  KernelCase& Output(ir::Shape shape);
+
+  // A context referring to this case (valid while the case lives).
+  KernelContext Context() const;
+};
+
+// A case for `op_type` (node named "n").
+KernelCase MakeCase(const std::string& op_type);
+
+// Creates a kernel with `factory` and runs it once on the case's inputs.
+// `impl` receives Kernel::Impl() when not null.
+absl::StatusOr<std::vector<ir::Tensor>> RunKernel(KernelFactory factory, const KernelCase& c,
+                                                  std::string* impl = nullptr);
+// Runs the reference kernel for the case.
+absl::StatusOr<std::vector<ir::Tensor>> RunReference(const KernelCase& c);
+
+// Elementwise |a - b| <= 1e-4 * (1 + |b|) (b is the reference), same shapes.
+::testing::AssertionResult AllClose(const ir::Tensor& actual, const ir::Tensor& expected);
+// Runs the oneDNN kernel for the op and the reference, and compares outputs.
+// Fails when the oneDNN factory refuses the case.
+::testing::AssertionResult MatchesReference(const KernelCase& c);
+
+// Uniform random f32 tensor in [lo, hi).
+ir::Tensor Random(ir::Shape shape, std::mt19937& rng, float lo = -1.0f, float hi = 1.0f);
+
+}  // namespace fixpoint::runtime::onednn_test
+
+#endif  // FIXPOINT_TESTS_UNIT_RUNTIME_ONEDNN_KERNEL_TEST_UTIL_H_
