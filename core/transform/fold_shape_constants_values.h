@@ -1,0 +1,67 @@
+// Internal to fold_shape_constants.cc: small rank-0/1 tensors whose elements
+// are numbers, symbols (a dynamic dim) or unknown, and the arithmetic the
+// folder applies to them. Thread-safe (value types, pure functions).
+#ifndef FIXPOINT_CORE_TRANSFORM_FOLD_SHAPE_CONSTANTS_VALUES_H_
+#define FIXPOINT_CORE_TRANSFORM_FOLD_SHAPE_CONSTANTS_VALUES_H_
+
+#include <cstdint>
+#include <optional>
+#include <vector>
+
+#include "absl/strings/string_view.h"
+#include "core/ir/tensor.h"
+
+namespace fixpoint::transform::fold {
+
+// Largest value the folder tracks, elements.
+inline constexpr int64_t kMaxElements = 1024;
+
+struct Elem {
+  enum class Kind : uint8_t { kNumber, kSymbol, kUnknown };
+  Kind kind = Kind::kUnknown;
+  double number = 0;   // kNumber (exact for |x| < 2^53; shape values are small)
+  int64_t symbol = 0;  // kSymbol: id of a dynamic dim, > 0
+
+  static Elem Number(double v) { return {Kind::kNumber, v, 0}; }
+  static Elem Symbol(int64_t s) { return {Kind::kSymbol, 0, s}; }
+  static Elem Unknown() { return {}; }
+  bool is_number() const { return kind == Kind::kNumber; }
+  bool is_symbol() const { return kind == Kind::kSymbol; }
+};
+
+struct Value {
+  ir::DType dtype = ir::DType::kI64;  // i64, i32 or f32
+  bool scalar = false;                // rank 0 (else rank 1)
+  std::vector<Elem> elems;
+
+  bool AllNumbers() const;
+  // The tensor of an all-number value.
+  ir::Tensor ToTensor() const;
+};
+
+// A constant tensor as a value; nullopt unless rank <= 1, at most
+// kMaxElements, dtype i64/i32/f32.
+std::optional<Value> FromTensor(const ir::Tensor& t);
+
+// Gather along axis 0 of rank-1 `data` with constant `indices`.
+std::optional<Value> Gather(const Value& data, const ir::Tensor& indices);
+// ONNX Slice of rank-1 `data` (axes must name axis 0 / -1).
+std::optional<Value> Slice(const Value& data, const std::vector<int64_t>& starts,
+                           const std::vector<int64_t>& ends, const std::vector<int64_t>& axes,
+                           const std::vector<int64_t>& steps);
+std::optional<Value> Concat(const std::vector<const Value*>& parts);
+// Scalar -> [1] (axes [0] or [-1]).
+std::optional<Value> Unsqueeze(const Value& v, const std::vector<int64_t>& axes);
+// [1] -> scalar (axes empty, [0] or [-1]).
+std::optional<Value> Squeeze(const Value& v, const std::vector<int64_t>& axes);
+std::optional<Value> Cast(const Value& v, ir::DType to);
+// op is "Add", "Sub", "Mul", "Div", with numpy broadcasting of rank <= 1.
+std::optional<Value> Binary(absl::string_view op, const Value& a, const Value& b);
+// Elementwise negation (a negated symbol is unknown).
+std::optional<Value> Negate(const Value& v);
+// op is "Floor" or "Ceil" (f32 only).
+std::optional<Value> Rounding(absl::string_view op, const Value& v);
+
+}  // namespace fixpoint::transform::fold
+
+#endif  // FIXPOINT_CORE_TRANSFORM_FOLD_SHAPE_CONSTANTS_VALUES_H_
