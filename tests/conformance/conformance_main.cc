@@ -109,8 +109,9 @@ int main(int argc, char** argv) {
   const bool use_onednn = !absl::GetFlag(FLAGS_reference);
   int passed = 0, failed = 0, skipped = 0, crashed = 0;
   std::vector<std::string> passing;
-  for (const std::string& folder :
-       absl::StrSplit(absl::GetFlag(FLAGS_folders), ',', absl::SkipEmpty())) {
+  const std::vector<std::string> folders =
+      absl::StrSplit(absl::GetFlag(FLAGS_folders), ',', absl::SkipEmpty());
+  for (const std::string& folder : folders) {
     if (!fs::is_directory(root / folder)) {
       std::cerr << "conformance: missing folder " << (root / folder) << "\n";
       return 2;

@@ -28,7 +28,6 @@ constexpr std::pair<const char*, KernelFactory> kOneDnnKernels[] = {
     {"Elu", &CreateEltwise},
     {"Abs", &CreateEltwise},
     {"Sqrt", &CreateEltwise},
-    {"Log", &CreateEltwise},
     {"Neg", &CreateEltwise},
     {"Add", &CreateBinary},
     {"Sub", &CreateBinary},
