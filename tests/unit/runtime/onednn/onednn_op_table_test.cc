@@ -14,11 +14,13 @@ TEST(OneDnnOpTableTest, ListsTheImplementedOps) {
   for (const char* op :
        {"Conv", "Gemm", "MatMul", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool",
         "Relu", "LeakyRelu", "Sigmoid", "Tanh", "Exp", "Clip", "HardSigmoid", "HardSwish", "Elu",
-        "Abs", "Sqrt", "Log", "Neg", "Add", "Sub", "Mul", "Div", "Min", "Max", "Softmax",
+        "Abs", "Sqrt", "Neg", "Add", "Sub", "Mul", "Div", "Min", "Max", "Softmax",
         "LogSoftmax", "BatchNormalization"}) {
     EXPECT_NE(FindOneDnnKernel(op), nullptr) << op;
   }
-  for (const char* op : {"Reshape", "Concat", "Pow", "Hardmax", "", "conv"}) {
+  // Log stays on the reference kernel: oneDNN 2.6 gives log(1) = -1.4e-6,
+  // outside the ONNX backend tolerance.
+  for (const char* op : {"Reshape", "Concat", "Pow", "Hardmax", "Log", "", "conv"}) {
     EXPECT_EQ(FindOneDnnKernel(op), nullptr) << op;
   }
 }
