@@ -81,7 +81,9 @@ TEST_P(TfFixtureTest, RunsWithRandomInputOnBothBackends) {
       EXPECT_NEAR(v, (*dnn)[0].data<float>()[n * 10 + k], 1e-4f * (1 + std::fabs(v)));
       sum += v;
     }
-    if (c.softmax) EXPECT_NEAR(sum, 1.0, 1e-5);
+    if (c.softmax) {
+      EXPECT_NEAR(sum, 1.0, 1e-5);
+    }
   }
 }
 
