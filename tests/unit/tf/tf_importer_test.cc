@@ -231,7 +231,9 @@ TEST(TfImporterTest, TruncatedGraphDefIsMalformedProtobuf) {
   // Every prefix is refused (or imported) without a crash.
   for (size_t n = 0; n < bytes.size(); ++n) {
     auto p = ImportTfGraphDef(bytes.substr(0, n), Options({"x"}, {}, {"y"}));
-    if (!p.ok()) EXPECT_FALSE(p.status().message().empty());
+    if (!p.ok()) {
+      EXPECT_FALSE(p.status().message().empty());
+    }
   }
 }
 
