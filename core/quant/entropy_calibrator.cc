@@ -29,7 +29,7 @@
 
 #include "absl/status/status.h"
 #include "core/quant/calibrator.h"
-#include "core/quant/histogram.h"
+#include "core/quant/histogram_calibrator.h"
 #include "core/util/status_macros.h"
 
 namespace fixpoint::quant {
@@ -115,21 +115,13 @@ size_t UsedEnd(std::span<const double> counts) {
   return end;
 }
 
-class EntropyCalibrator final : public Calibrator {
+class EntropyCalibrator final : public HistogramCalibrator {
  public:
   explicit EntropyCalibrator(const CalibratorOptions& options)
-      : symmetric_(options.symmetric), histogram_(HistogramBinsPerSide(options)) {}
+      : HistogramCalibrator(options) {}
 
-  absl::Status Observe(std::span<const float> values) override {
-    FP_RETURN_IF_ERROR(CheckFinite(Method(), values));
-    histogram_.Add(values);
-    return absl::OkStatus();
-  }
-
-  absl::StatusOr<TensorRange> Range() const override {
-    if (histogram_.empty()) return NothingObservedError(Method());
-    if (histogram_.range() == 0.0) return TensorRange{0.0f, 0.0f, std::nullopt};
-    return symmetric_ ? SymmetricRange() : AsymmetricRange();
+  absl::StatusOr<TensorRange> RangeFromHistogram() const override {
+    return options_.symmetric ? SymmetricRange() : AsymmetricRange();
   }
 
   std::string Method() const override { return "entropy"; }
@@ -187,8 +179,6 @@ class EntropyCalibrator final : public Calibrator {
                        std::nullopt};
   }
 
-  const bool symmetric_;
-  Histogram histogram_;
 };
 
 }  // namespace

@@ -22,7 +22,7 @@
 
 #include "absl/status/status.h"
 #include "core/quant/calibrator.h"
-#include "core/quant/histogram.h"
+#include "core/quant/histogram_calibrator.h"
 #include "core/quant/quant_params.h"
 #include "core/util/status_macros.h"
 
@@ -76,20 +76,12 @@ double BinError(const Bin& bin, const QdqMap& map) {
   return bin.count * integral / (3.0 * (bin.hi - bin.lo));
 }
 
-class MseCalibrator final : public Calibrator {
+class MseCalibrator final : public HistogramCalibrator {
  public:
   explicit MseCalibrator(const CalibratorOptions& options)
-      : symmetric_(options.symmetric), histogram_(HistogramBinsPerSide(options)) {}
+      : HistogramCalibrator(options) {}
 
-  absl::Status Observe(std::span<const float> values) override {
-    FP_RETURN_IF_ERROR(CheckFinite(Method(), values));
-    histogram_.Add(values);
-    return absl::OkStatus();
-  }
-
-  absl::StatusOr<TensorRange> Range() const override {
-    if (histogram_.empty()) return NothingObservedError(Method());
-    if (histogram_.range() == 0.0) return TensorRange{0.0f, 0.0f, std::nullopt};
+  absl::StatusOr<TensorRange> RangeFromHistogram() const override {
     const std::vector<Bin> bins = NonEmptyBins();
     const double w = histogram_.bin_width();
     const double abs_max = histogram_.abs_max();
@@ -99,7 +91,7 @@ class MseCalibrator final : public Calibrator {
     for (int64_t k = 1; k <= k_last; ++k) {
       const TensorRange candidate = Candidate(static_cast<float>(std::min(k * w, abs_max)));
       FP_ASSIGN_OR_RETURN(const QuantParams params,
-                          ScaleZeroPoint(candidate.min, candidate.max, symmetric_));
+                          ScaleZeroPoint(candidate.min, candidate.max, options_.symmetric));
       const QdqMap map = MapFor(params);
       double error = 0.0;
       for (const Bin& bin : bins) error += BinError(bin, map);
@@ -115,7 +107,7 @@ class MseCalibrator final : public Calibrator {
 
  private:
   TensorRange Candidate(float t) const {
-    if (symmetric_) return TensorRange{static_cast<float>(-t), static_cast<float>(t), std::nullopt};
+    if (options_.symmetric) return TensorRange{static_cast<float>(-t), static_cast<float>(t), std::nullopt};
     // [-t, t] ∩ [min, max] widened to include 0 (the u8 grid always does),
     // so that the window is never empty for one-signed data.
     return TensorRange{static_cast<float>(std::max(std::min(histogram_.min(), 0.0f), -t)),
@@ -139,8 +131,6 @@ class MseCalibrator final : public Calibrator {
     return bins;
   }
 
-  const bool symmetric_;
-  Histogram histogram_;
 };
 
 }  // namespace

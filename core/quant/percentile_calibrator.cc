@@ -15,7 +15,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "core/quant/calibrator.h"
-#include "core/quant/histogram.h"
+#include "core/quant/histogram_calibrator.h"
 #include "core/util/status_macros.h"
 
 namespace fixpoint::quant {
@@ -36,20 +36,12 @@ double Quantile(std::span<const double> counts, double origin, double width, dou
   return origin + static_cast<double>(counts.size()) * width;
 }
 
-class PercentileCalibrator final : public Calibrator {
+class PercentileCalibrator final : public HistogramCalibrator {
  public:
   explicit PercentileCalibrator(const CalibratorOptions& options)
-      : options_(options), histogram_(HistogramBinsPerSide(options)) {}
+      : HistogramCalibrator(options) {}
 
-  absl::Status Observe(std::span<const float> values) override {
-    FP_RETURN_IF_ERROR(CheckFinite(Method(), values));
-    histogram_.Add(values);
-    return absl::OkStatus();
-  }
-
-  absl::StatusOr<TensorRange> Range() const override {
-    if (histogram_.empty()) return NothingObservedError(Method());
-    if (histogram_.range() == 0.0) return TensorRange{0.0f, 0.0f, std::nullopt};
+  absl::StatusOr<TensorRange> RangeFromHistogram() const override {
     const double total = static_cast<double>(histogram_.total_count());
     const double w = histogram_.bin_width();
     const double keep = options_.percentile / 100.0;
@@ -72,9 +64,6 @@ class PercentileCalibrator final : public Calibrator {
 
   std::string Method() const override { return "percentile"; }
 
- private:
-  const CalibratorOptions options_;
-  Histogram histogram_;
 };
 
 }  // namespace
