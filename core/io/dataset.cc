@@ -262,6 +262,27 @@ absl::StatusOr<std::vector<int32_t>> DecodeLabels(absl::string_view data, Sample
   return labels;
 }
 
+absl::StatusOr<Dataset> BuildArrayDataset(const ArrayImages& images, absl::string_view labels,
+                                          LabelReader read_labels, DatasetFormat format,
+                                          const ReaderContext& ctx) {
+  absl::StatusOr<PreprocessSpec::Layout> layout = ResolveItemLayout(images.dims, ctx.spec);
+  FP_RETURN_IF_ERROR(WithContext(layout.status(), ctx.name));
+  RawImages raw;
+  raw.bytes = images.data;
+  raw.type = images.type;
+  raw.big_endian = images.big_endian;
+  raw.count = images.dims[0];
+  raw.item_layout = *layout;
+  std::vector<int32_t> label_values;
+  if (!labels.empty()) {
+    absl::StatusOr<std::vector<int32_t>> decoded =
+        read_labels(labels, raw.count, ctx.opts.max_bytes);
+    FP_RETURN_IF_ERROR(WithContext(decoded.status(), ctx.labels_name));
+    label_values = *std::move(decoded);
+  }
+  return BuildDataset(raw, std::move(label_values), format, ctx);
+}
+
 absl::StatusOr<Dataset> BuildDataset(RawImages raw, std::vector<int32_t> labels,
                                      DatasetFormat format, const ReaderContext& ctx) {
   if (raw.count == 0) return absl::InvalidArgumentError(absl::StrCat(ctx.name, ": no items"));

@@ -102,22 +102,8 @@ absl::StatusOr<Dataset> ReadIdx(absl::string_view images, absl::string_view labe
                                 const ReaderContext& ctx) {
   absl::StatusOr<IdxArray> array = ParseIdx(images, ctx.opts.max_bytes);
   FP_RETURN_IF_ERROR(WithContext(array.status(), ctx.name));
-  absl::StatusOr<PreprocessSpec::Layout> layout = ResolveItemLayout(array->dims, ctx.spec);
-  FP_RETURN_IF_ERROR(WithContext(layout.status(), ctx.name));
-  RawImages raw;
-  raw.bytes = array->data;
-  raw.type = array->type;
-  raw.big_endian = true;
-  raw.count = array->dims[0];
-  raw.item_layout = *layout;
-  std::vector<int32_t> label_values;
-  if (!labels.empty()) {
-    absl::StatusOr<std::vector<int32_t>> decoded =
-        ReadIdxLabels(labels, raw.count, ctx.opts.max_bytes);
-    FP_RETURN_IF_ERROR(WithContext(decoded.status(), ctx.labels_name));
-    label_values = *std::move(decoded);
-  }
-  return BuildDataset(raw, std::move(label_values), DatasetFormat::kIdx, ctx);
+  return BuildArrayDataset({array->data, array->type, true, array->dims}, labels,
+                           &ReadIdxLabels, DatasetFormat::kIdx, ctx);
 }
 
 }  // namespace fixpoint::io::internal

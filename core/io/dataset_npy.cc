@@ -260,22 +260,8 @@ absl::StatusOr<Dataset> ReadNpy(absl::string_view images, absl::string_view labe
                                 const ReaderContext& ctx) {
   absl::StatusOr<NpyArray> array = ParseNpy(images, ctx.opts.max_bytes);
   FP_RETURN_IF_ERROR(WithContext(array.status(), ctx.name));
-  absl::StatusOr<PreprocessSpec::Layout> layout = ResolveItemLayout(array->dims, ctx.spec);
-  FP_RETURN_IF_ERROR(WithContext(layout.status(), ctx.name));
-  RawImages raw;
-  raw.bytes = array->data;
-  raw.type = array->type;
-  raw.big_endian = array->big_endian;
-  raw.count = array->dims[0];
-  raw.item_layout = *layout;
-  std::vector<int32_t> label_values;
-  if (!labels.empty()) {
-    absl::StatusOr<std::vector<int32_t>> decoded =
-        ReadNpyLabels(labels, raw.count, ctx.opts.max_bytes);
-    FP_RETURN_IF_ERROR(WithContext(decoded.status(), ctx.labels_name));
-    label_values = *std::move(decoded);
-  }
-  return BuildDataset(raw, std::move(label_values), DatasetFormat::kNpy, ctx);
+  return BuildArrayDataset({array->data, array->type, array->big_endian, array->dims}, labels,
+                           &ReadNpyLabels, DatasetFormat::kNpy, ctx);
 }
 
 }  // namespace fixpoint::io::internal

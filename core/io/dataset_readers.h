@@ -64,6 +64,24 @@ absl::StatusOr<std::vector<int32_t>> DecodeLabels(absl::string_view data, Sample
 absl::StatusOr<Dataset> BuildDataset(RawImages raw, std::vector<int32_t> labels,
                                      DatasetFormat format, const ReaderContext& ctx);
 
+// Images held as one array [N, ...] (IDX, NPY) and how to read their labels.
+struct ArrayImages {
+  absl::string_view data;
+  SampleType type = SampleType::kU8;
+  bool big_endian = false;
+  absl::Span<const int64_t> dims;
+};
+using LabelReader = absl::StatusOr<std::vector<int32_t>> (*)(absl::string_view labels,
+                                                             int64_t image_count,
+                                                             int64_t max_bytes);
+
+// The shared tail of the array readers: resolves the item layout of
+// images.dims against ctx.spec, reads `labels` (if not empty) with
+// `read_labels`, and builds the Dataset. Errors carry ctx.name / ctx.labels_name.
+absl::StatusOr<Dataset> BuildArrayDataset(const ArrayImages& images, absl::string_view labels,
+                                          LabelReader read_labels, DatasetFormat format,
+                                          const ReaderContext& ctx);
+
 }  // namespace fixpoint::io::internal
 
 #endif  // FIXPOINT_CORE_IO_DATASET_READERS_H_
