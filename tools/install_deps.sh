@@ -10,7 +10,7 @@ packages=(
   libabsl-dev                               # absl::Status, flags, strings, Mutex
   libdnnl-dev                               # oneDNN 2.6: fp32/int8 CPU kernels
   libonnx-dev                               # ONNX protobuf definitions (onnx_proto)
-  libprotobuf-dev protobuf-compiler         # protobuf runtime for the ONNX protos
+  libprotobuf-dev protobuf-compiler         # ONNX protos; protoc for proto/tensorflow
   zlib1g-dev                                # gzip'd IDX datasets
   libgtest-dev libgmock-dev libbenchmark-dev  # tests and micro-benchmarks
   dataset-fashion-mnist                     # reference data set (demo, accuracy tests)
