@@ -128,18 +128,37 @@ absl::Status EmitConv(TfConverter& cv, const NodeDef& node, const std::string& x
   return absl::OkStatus();
 }
 
-}  // namespace
-
-absl::Status ConvertConv2D(TfConverter& cv, const NodeDef& node, absl::string_view) {
+// What Conv2D and DepthwiseConv2dNative share: the window attributes, the
+// input in NCHW, and the filter with its TF shape [kh, kw, in, out-or-multiplier].
+struct ConvOperands {
   Window win;
+  std::string x;
+  TfValue w;
+  ir::Shape ws;
+};
+
+absl::StatusOr<ConvOperands> ReadConvOperands(TfConverter& cv, const NodeDef& node) {
+  ConvOperands op;
+  Window& win = op.win;
   FP_ASSIGN_OR_RETURN(win.nhwc, IsNhwc(node));
   FP_ASSIGN_OR_RETURN(win.strides, Spatial(node, "strides", win.nhwc, std::nullopt));
   FP_ASSIGN_OR_RETURN(win.dilations, Spatial(node, "dilations", win.nhwc, {{1, 1, 1, 1}}));
   FP_ASSIGN_OR_RETURN(TfValue x, cv.Input(node, 0));
-  FP_ASSIGN_OR_RETURN(TfValue w, cv.Input(node, 1));
-  FP_ASSIGN_OR_RETURN(std::string xi, LayoutInput(cv, node, x, win.nhwc));
-  FP_ASSIGN_OR_RETURN(ir::Shape ws, FilterShape(cv, node, w));  // [kh, kw, in/group, out]
-  win.kernel = {ws[0], ws[1]};
+  FP_ASSIGN_OR_RETURN(op.w, cv.Input(node, 1));
+  FP_ASSIGN_OR_RETURN(op.x, LayoutInput(cv, node, x, win.nhwc));
+  FP_ASSIGN_OR_RETURN(op.ws, FilterShape(cv, node, op.w));
+  win.kernel = {op.ws[0], op.ws[1]};
+  return op;
+}
+
+}  // namespace
+
+absl::Status ConvertConv2D(TfConverter& cv, const NodeDef& node, absl::string_view) {
+  FP_ASSIGN_OR_RETURN(ConvOperands op, ReadConvOperands(cv, node));
+  const Window& win = op.win;
+  const std::string& xi = op.x;
+  const TfValue& w = op.w;
+  const ir::Shape& ws = op.ws;  // [kh, kw, in/group, out]
   const int64_t c = cv.Info(xi)->shape[1];
   if (c > 0 && (ws[2] <= 0 || c % ws[2] != 0 || ws[3] % (c / ws[2]) != 0)) {
     return Invalid(node,
@@ -152,15 +171,11 @@ absl::Status ConvertConv2D(TfConverter& cv, const NodeDef& node, absl::string_vi
 }
 
 absl::Status ConvertDepthwise(TfConverter& cv, const NodeDef& node, absl::string_view) {
-  Window win;
-  FP_ASSIGN_OR_RETURN(win.nhwc, IsNhwc(node));
-  FP_ASSIGN_OR_RETURN(win.strides, Spatial(node, "strides", win.nhwc, std::nullopt));
-  FP_ASSIGN_OR_RETURN(win.dilations, Spatial(node, "dilations", win.nhwc, {{1, 1, 1, 1}}));
-  FP_ASSIGN_OR_RETURN(TfValue x, cv.Input(node, 0));
-  FP_ASSIGN_OR_RETURN(TfValue w, cv.Input(node, 1));
-  FP_ASSIGN_OR_RETURN(std::string xi, LayoutInput(cv, node, x, win.nhwc));
-  FP_ASSIGN_OR_RETURN(ir::Shape ws, FilterShape(cv, node, w));  // [kh, kw, in, multiplier]
-  win.kernel = {ws[0], ws[1]};
+  FP_ASSIGN_OR_RETURN(ConvOperands op, ReadConvOperands(cv, node));
+  const Window& win = op.win;
+  const std::string& xi = op.x;
+  const TfValue& w = op.w;
+  const ir::Shape& ws = op.ws;  // [kh, kw, in, multiplier]
   const int64_t c = cv.Info(xi)->shape[1];
   if (c != ws[2]) {
     return Invalid(node,
