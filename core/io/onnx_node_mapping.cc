@@ -311,6 +311,19 @@ absl::Status FixSplit(ir::Node& node, const ir::Graph&, const OnnxNodeContext&) 
   return absl::OkStatus();
 }
 
+// QuantizeLinear / DequantizeLinear keep scale and zero point as inputs, but
+// only constant ones: quantization parameters are fixed when a model is
+// exported, and kernels may specialize on them.
+absl::Status FixQdq(ir::Node& node, const ir::Graph& graph, const OnnxNodeContext&) {
+  for (int i : {1, 2}) {
+    if (!node.HasInput(i) || graph.FindInitializer(node.inputs[i]) != nullptr) continue;
+    return Refuse(
+        node, absl::StrCat("input ", i, " ('", node.inputs[i], "') must be a constant (",
+                           i == 1 ? "scale" : "zero point", "), but it is computed at run time"));
+  }
+  return absl::OkStatus();
+}
+
 struct OpFixup {
   absl::string_view op;
   Fixup fn;
@@ -340,6 +353,8 @@ constexpr OpFixup kFixups[] = {
     {"Pad", FixPad},
     {"Unsqueeze", FixUnsqueeze},
     {"Split", FixSplit},
+    {"QuantizeLinear", FixQdq},
+    {"DequantizeLinear", FixQdq},
 };
 
 }  // namespace

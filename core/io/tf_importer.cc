@@ -126,7 +126,6 @@ absl::StatusOr<ir::Graph> ImportGraph(const tfproto::GraphDef& def, size_t model
   for (const tfproto::NodeDef* n : sel.nodes) FP_RETURN_IF_ERROR(ConvertTfNode(cv, *n));
   for (const TfTensorName& out : sel.outputs) FP_RETURN_IF_ERROR(AddOutput(cv, out));
   RemoveDeadCode(g);
-  if (options.skip_verify) return g;
   g.value_info.clear();
   FP_RETURN_IF_ERROR(ir::InferShapes(g));
   FP_RETURN_IF_ERROR(ir::VerifyGraph(g));

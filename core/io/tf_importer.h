@@ -52,15 +52,10 @@ struct TfImportOptions {
   // accepted. Constants together may take at most max(4 x the model's size,
   // 256 MiB), capped at max_bytes (splat constants and folds expand).
   size_t max_bytes = size_t{2} << 30;
-  // Skip the final ir::InferShapes / ir::VerifyGraph (for tests and tools
-  // that inspect the structure of graphs with ops shape inference does not
-  // cover yet, such as FixNeuron's QuantizeLinear/DequantizeLinear). The
-  // graph's value_info then holds what the importer inferred on the way.
-  bool skip_verify = false;
 };
 
 // Imports a serialized tensorflow.GraphDef. On success the graph is verified
-// (unless options.skip_verify) and its value_info is filled.
+// and its value_info is filled.
 absl::StatusOr<ir::Graph> ImportTfGraphDef(absl::string_view bytes, const TfImportOptions& options);
 
 // Reads `path` (NOT_FOUND if it cannot be opened; INVALID_ARGUMENT if larger

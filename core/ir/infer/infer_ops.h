@@ -149,6 +149,9 @@ absl::StatusOr<std::vector<ValueInfo>> InferGather(Node& node, const InferContex
 absl::StatusOr<std::vector<ValueInfo>> InferSplit(Node& node, const InferContext& ctx);
 absl::StatusOr<std::vector<ValueInfo>> InferPad(Node& node, const InferContext& ctx);
 absl::StatusOr<std::vector<ValueInfo>> InferResize(Node& node, const InferContext& ctx);
+// infer_quant.cc
+absl::StatusOr<std::vector<ValueInfo>> InferQuantizeLinear(Node& node, const InferContext& ctx);
+absl::StatusOr<std::vector<ValueInfo>> InferDequantizeLinear(Node& node, const InferContext& ctx);
 
 }  // namespace fixpoint::ir::infer
 

@@ -1,6 +1,6 @@
-// Vitis AI FixNeuron nodes import as power-of-two QDQ pairs. Shape inference
-// does not cover QuantizeLinear/DequantizeLinear yet, so these tests inspect
-// the structure with skip_verify.
+// Vitis AI FixNeuron nodes import as power-of-two QDQ pairs (int8 zero point,
+// the canonical QuantizeLinear/DequantizeLinear form): the graphs verify, and
+// run through the reference runtime to hand-computed values.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -53,9 +53,7 @@ void ExpectPof2Params(const ir::Graph& g, const ir::Node& n, float scale) {
 }
 
 TEST(TfFixNeuronTest, ActivationsAndWeightsBecomePowerOfTwoQdq) {
-  TfImportOptions o = Options({"x"}, {}, {"y"});
-  o.skip_verify = true;
-  auto g = QuantizedConv().Import(o);
+  auto g = QuantizedConv().Import(Options({"x"}, {}, {"y"}));
   ASSERT_TRUE(g.ok()) << g.status();
   EXPECT_EQ(CountOps(*g, "QuantizeLinear"), 2);  // the NHWC pairs are gone
   EXPECT_EQ(CountOps(*g, "DequantizeLinear"), 2);
@@ -98,14 +96,60 @@ TEST(TfFixNeuronTest, NegativeQuantizePosScalesUp) {
   GraphBuilder b;
   b.Placeholder("x", {-1, 4});
   FixNeuron(b, "y", "x", -2);
-  TfImportOptions o = Options({"x"}, {}, {"y"});
-  o.skip_verify = true;
-  auto g = b.Import(o);
+  auto g = b.Import(Options({"x"}, {}, {"y"}));
   ASSERT_TRUE(g.ok()) << g.status();
   ASSERT_EQ(g->nodes.size(), 2u);
   EXPECT_EQ(g->nodes[1].outputs[0], "y");
   ExpectPof2Params(*g, g->nodes[0], 4.0f);
   EXPECT_EQ(g->value_info.at("y").shape.ToString(), "[?,4]");
+}
+
+// Activations at 2^-4: channel 0 is 0.5 / 16 (a tie: 0.5 -> 0), channel 1 is
+// 2.5 / 16 (a tie: 2.5 -> 2, so 0.125). Weights 0.5 at 2^-7 are exact. Each
+// spatial tap adds (0 + 0.125) * 0.5 = 0.0625 to every output channel; SAME
+// padding gives 4 taps at corners, 6 on edges, 9 inside.
+TEST(TfFixNeuronTest, QuantizedConvRunsWithRoundHalfEven) {
+  auto g = QuantizedConv().Import(Options({"x"}, {}, {"y"}));
+  ASSERT_TRUE(g.ok()) << g.status();
+  std::vector<float> x;
+  for (int i = 0; i < 16; ++i) x.insert(x.end(), {0.03125f, 0.15625f});
+  auto out = RunRef(*g, {1, 4, 4, 2}, x);
+  ASSERT_TRUE(out.ok()) << out.status();
+  const ir::Tensor& y = (*out)[0];
+  ASSERT_EQ(y.shape().ToString(), "[1,4,4,3]");
+  const int rows[4] = {2, 3, 3, 2};  // taps along one spatial dim
+  for (int h = 0; h < 4; ++h) {
+    for (int w = 0; w < 4; ++w) {
+      for (int c = 0; c < 3; ++c) {
+        EXPECT_EQ(y.data<float>()[(h * 4 + w) * 3 + c], 0.0625f * rows[h] * rows[w])
+            << h << "," << w << "," << c;
+      }
+    }
+  }
+  EXPECT_EQ(y.data<float>()[0], 0.25f);                  // corner
+  EXPECT_EQ(y.data<float>()[(0 * 4 + 1) * 3], 0.375f);   // edge
+  EXPECT_EQ(y.data<float>()[(1 * 4 + 1) * 3], 0.5625f);  // inside
+
+  // 100 saturates to 127 / 16 = 7.9375: each tap adds 2 * 7.9375 * 0.5.
+  auto sat = RunRef(*g, {1, 4, 4, 2}, std::vector<float>(32, 100.0f));
+  ASSERT_TRUE(sat.ok()) << sat.status();
+  EXPECT_EQ((*sat)[0].data<float>()[0], 31.75f);
+  EXPECT_EQ((*sat)[0].data<float>()[(1 * 4 + 1) * 3 + 2], 71.4375f);
+}
+
+// Scale 4: x / 4 rounds half to even and saturates to [-128, 127].
+TEST(TfFixNeuronTest, NegativeQuantizePosRuns) {
+  GraphBuilder b;
+  b.Placeholder("x", {-1, 4});
+  FixNeuron(b, "y", "x", -2);
+  auto g = b.Import(Options({"x"}, {}, {"y"}));
+  ASSERT_TRUE(g.ok()) << g.status();
+  auto out = RunRef(*g, {2, 4}, {2, 6, 10, 14, -6, -10, 1000, -1000});
+  ASSERT_TRUE(out.ok()) << out.status();
+  const ir::Tensor& y = (*out)[0];
+  const std::vector<float> want = {0, 8, 8, 16, -8, -8, 508, -512};
+  ASSERT_EQ(y.NumElements(), 8);
+  for (int i = 0; i < 8; ++i) EXPECT_EQ(y.data<float>()[i], want[i]) << i;
 }
 
 TEST(TfFixNeuronTest, BadAttributesArePrecise) {
@@ -115,7 +159,6 @@ TEST(TfFixNeuronTest, BadAttributesArePrecise) {
   GraphBuilder::Int(wide, "bit_width", 16);
   NodeDef* nopos = b.Node("FixNeuron", "nopos", {"x"});
   TfImportOptions o = Options({"x"}, {}, {"wide"});
-  o.skip_verify = true;
   auto g = b.Import(o);
   ASSERT_EQ(g.status().code(), absl::StatusCode::kUnimplemented);
   EXPECT_THAT(g.status().message(), HasSubstr("bit_width 16"));

@@ -62,6 +62,9 @@ KernelOr CreateDepthToSpace(const KernelContext& ctx);
 KernelOr CreateSpaceToDepth(const KernelContext& ctx);
 // ref_resize.cc
 KernelOr CreateResize(const KernelContext& ctx);
+// ref_quant.cc: ONNX QuantizeLinear / DequantizeLinear, per tensor or per axis.
+KernelOr CreateQuantizeLinear(const KernelContext& ctx);
+KernelOr CreateDequantizeLinear(const KernelContext& ctx);
 
 }  // namespace fixpoint::runtime::ref
 
