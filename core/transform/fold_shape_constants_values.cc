@@ -32,15 +32,9 @@ int64_t NormalizeAxis(int64_t axis, int64_t rank) { return axis < 0 ? axis + ran
 std::optional<Elem> BinaryElem(absl::string_view op, const Elem& a, const Elem& b,
                                ir::DType dtype) {
   if (a.is_number() && b.is_number()) {
-    double r = 0;
-    if (op == "Add") r = a.number + b.number;
-    if (op == "Sub") r = a.number - b.number;
-    if (op == "Mul") r = a.number * b.number;
-    if (op == "Div") {
-      if (b.number == 0 && IsInteger(dtype)) return std::nullopt;
-      r = a.number / b.number;  // Narrow truncates integer quotients toward zero
-    }
-    auto n = Narrow(r, dtype);
+    std::optional<BinaryOp> parsed = ParseBinaryOp(op);
+    if (!parsed) return std::nullopt;
+    std::optional<double> n = ApplyBinary(*parsed, a.number, b.number, dtype);
     if (!n) return std::nullopt;
     return Elem::Number(*n);
   }
@@ -64,6 +58,34 @@ std::optional<Elem> BinaryElem(absl::string_view op, const Elem& a, const Elem& 
 }
 
 }  // namespace
+
+std::optional<BinaryOp> ParseBinaryOp(absl::string_view op) {
+  if (op == "Add") return BinaryOp::kAdd;
+  if (op == "Sub") return BinaryOp::kSub;
+  if (op == "Mul") return BinaryOp::kMul;
+  if (op == "Div") return BinaryOp::kDiv;
+  return std::nullopt;
+}
+
+std::optional<double> ApplyBinary(BinaryOp op, double a, double b, ir::DType dtype) {
+  double r = 0;
+  switch (op) {
+    case BinaryOp::kAdd:
+      r = a + b;
+      break;
+    case BinaryOp::kSub:
+      r = a - b;
+      break;
+    case BinaryOp::kMul:
+      r = a * b;
+      break;
+    case BinaryOp::kDiv:
+      if (b == 0 && IsInteger(dtype)) return std::nullopt;
+      r = a / b;  // Narrow truncates integer quotients toward zero
+      break;
+  }
+  return Narrow(r, dtype);
+}
 
 bool Value::AllNumbers() const {
   return std::all_of(elems.begin(), elems.end(), [](const Elem& e) { return e.is_number(); });

@@ -1,6 +1,8 @@
-// Internal to fold_shape_constants.cc: small rank-0/1 tensors whose elements
-// are numbers, symbols (a dynamic dim) or unknown, and the arithmetic the
-// folder applies to them. Thread-safe (value types, pure functions).
+// Internal to core/transform: small rank-0/1 tensors whose elements are
+// numbers, symbols (a dynamic dim) or unknown, and the arithmetic
+// fold_shape_constants.cc applies to them. The per-number arithmetic
+// (ApplyBinary) is shared with fold_constants.cc so both folders round and
+// refuse alike. Thread-safe (value types, pure functions).
 #ifndef FIXPOINT_CORE_TRANSFORM_FOLD_SHAPE_CONSTANTS_VALUES_H_
 #define FIXPOINT_CORE_TRANSFORM_FOLD_SHAPE_CONSTANTS_VALUES_H_
 
@@ -15,6 +17,18 @@ namespace fixpoint::transform::fold {
 
 // Largest value the folder tracks, elements.
 inline constexpr int64_t kMaxElements = 1024;
+
+// The arithmetic binary ops both folders evaluate.
+enum class BinaryOp : uint8_t { kAdd, kSub, kMul, kDiv };
+// "Add", "Sub", "Mul", "Div"; nullopt for anything else.
+std::optional<BinaryOp> ParseBinaryOp(absl::string_view op);
+// `a op b` rounded to what a tensor of `dtype` (f32, i32 or i64) holds;
+// integer Div truncates toward zero. nullopt (do not fold) for an integer
+// division by zero and for an integer result that is out of range or, for
+// i64, not exact in a double (|x| >= 2^53). Operands are exact values of
+// that dtype. For f32 the double result rounded once to float equals the
+// float operation (53 >= 2 * 24 + 2 bits: double rounding is innocuous).
+std::optional<double> ApplyBinary(BinaryOp op, double a, double b, ir::DType dtype);
 
 struct Elem {
   enum class Kind : uint8_t { kNumber, kSymbol, kUnknown };

@@ -1,5 +1,5 @@
-// The fp32 inference optimizations run before a graph is bound to kernels.
-// Thread-compatible.
+// The fp32 inference optimizations run before a graph is bound to kernels
+// (and before a graph is prepared for quantization). Thread-compatible.
 #ifndef FIXPOINT_CORE_TRANSFORM_OPTIMIZE_H_
 #define FIXPOINT_CORE_TRANSFORM_OPTIMIZE_H_
 
@@ -8,9 +8,15 @@
 
 namespace fixpoint::transform {
 
-// Removes Identity/Dropout, then fuses activations into Conv/Gemm/MatMul.
-// Expects inferred value_info (it reads dtypes); fp32 outputs stay the same
-// up to rounding of the fused kernels.
+// In order: removes Identity/Dropout; folds constant subgraphs into
+// initializers (FoldConstants); folds BatchNormalization into the preceding
+// Conv/ConvTranspose/Gemm (FoldBatchNorm); fuses activations into
+// Conv/Gemm/MatMul (FuseActivations). Folding precedes fusion so that
+// Conv+BN+Relu becomes one Conv with a fused Relu, and constant folding
+// precedes BN folding so that weights computed by constant subgraphs (e.g. a
+// Cast of f16 weights) are initializers by then. Expects inferred value_info
+// (it reads dtypes); fp32 outputs stay the same up to float rounding. Errors
+// only for malformed attributes (INVALID_ARGUMENT naming the node).
 absl::Status OptimizeForInference(ir::Graph& graph);
 
 }  // namespace fixpoint::transform
