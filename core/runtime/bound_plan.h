@@ -20,6 +20,7 @@ struct Slot {
   size_t offset = 0;   // arena offset
   ir::DType dtype = ir::DType::kF32;
   ir::Shape shape;
+  Layout layout = Layout::kPlain;  // kArena slots only; others are plain
   const ir::Tensor* constant = nullptr;
 };
 

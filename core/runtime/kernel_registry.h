@@ -4,6 +4,9 @@
 #ifndef FIXPOINT_CORE_RUNTIME_KERNEL_REGISTRY_H_
 #define FIXPOINT_CORE_RUNTIME_KERNEL_REGISTRY_H_
 
+#include <memory>
+
+#include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 
 #include "core/runtime/kernel.h"
@@ -14,6 +17,14 @@ namespace fixpoint::runtime {
 KernelFactory FindReferenceKernel(absl::string_view op_type);
 // oneDNN fp32 kernel factory for an op type, or nullptr if none.
 KernelFactory FindOneDnnKernel(absl::string_view op_type);
+// Whether that oneDNN factory is layout-aware: it may be given blocked input
+// layouts (KernelContext::input_layouts) and may write blocked outputs.
+bool OneDnnReadsBlockedLayouts(absl::string_view op_type);
+// A kernel copying one value of `info` from layout `from` to kPlain (input 0
+// to output 0); `node` names it in errors.
+absl::StatusOr<std::unique_ptr<Kernel>> MakeToPlainKernel(const ir::Node& node,
+                                                         const ir::ValueInfo& info,
+                                                         Layout from);
 
 }  // namespace fixpoint::runtime
 

@@ -9,7 +9,8 @@ namespace fixpoint::transform {
 namespace {
 
 bool IsFusionHost(const ir::Node& n) {
-  return (n.op_type == "Conv" || n.op_type == "Gemm" || n.op_type == "MatMul") &&
+  return (n.op_type == "Conv" || n.op_type == "Gemm" || n.op_type == "MatMul" ||
+          n.op_type == "Add") &&
          !n.HasAttr(kFusedActivation);
 }
 

@@ -1,5 +1,5 @@
-// Fuses an activation that is the only reader of a Conv/Gemm/MatMul output
-// into that node, as attributes the kernels apply as a post-op:
+// Fuses an activation that is the only reader of a Conv/Gemm/MatMul/Add
+// output (Add: the residual Add+Relu of ResNets) into that node, as attributes the kernels apply as a post-op:
 //   fused_activation: "Relu" | "LeakyRelu" | "Clip" | "Sigmoid" | "Tanh" |
 //                     "HardSigmoid" | "HardSwish"
 //   fused_alpha, fused_beta: LeakyRelu alpha; Clip min, max; HardSigmoid

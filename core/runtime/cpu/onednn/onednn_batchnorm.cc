@@ -12,7 +12,8 @@ namespace fixpoint::runtime::onednn {
 namespace {
 
 KernelOr BuildBatchNorm(const KernelContext& ctx, float epsilon) {
-  const Desc data = PlainDesc(ToDims(ctx.input_infos[0].shape));
+  const Layout layout = ctx.InputLayout(0);
+  const Desc data = LayoutDesc(ToDims(ctx.input_infos[0].shape), layout);
   const Desc channel = PlainDesc({ctx.input_infos[0].shape[1]});
   const auto flags = dnnl::normalization_flags::use_global_stats |
                      dnnl::normalization_flags::use_scale |
@@ -28,7 +29,7 @@ KernelOr BuildBatchNorm(const KernelContext& ctx, float epsilon) {
                    Binding::Input(DNNL_ARG_MEAN, 3, channel),
                    Binding::Input(DNNL_ARG_VARIANCE, 4, channel),
                    Binding::Output(DNNL_ARG_DST, 0, data)});
-  return std::move(builder).Build(ImplName(pd));
+  return std::move(builder).Build(ImplName(pd), {layout});
 }
 
 KernelOr CreateBatchNormUnguarded(const KernelContext& ctx) {
@@ -39,6 +40,12 @@ KernelOr CreateBatchNormUnguarded(const KernelContext& ctx) {
   }
   const ir::Shape& x = ctx.input_infos[0].shape;
   if (x.rank() < 2 || x.rank() > 5) return Unsupported(ctx.node, "X rank not in [2, 5]");
+  if (ctx.InputLayout(0) != Layout::kPlain && x.rank() != 4) {
+    return Unsupported(ctx.node, "blocked layout needs rank 4");
+  }
+  for (int i = 1; i < 5; ++i) {
+    if (ctx.InputLayout(i) != Layout::kPlain) return Unsupported(ctx.node, "blocked parameters");
+  }
   for (int i = 1; i < 5; ++i) {
     if (ctx.input_infos[i].shape.NumElements() != x[1]) {
       return absl::InvalidArgumentError(

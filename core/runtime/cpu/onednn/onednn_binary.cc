@@ -1,6 +1,7 @@
 // Add Sub Mul Div Min Max via oneDNN binary. oneDNN broadcasts only src1, so
 // a broadcast first operand is swapped to second place for commutative ops;
-// any other two-sided broadcast goes to the reference kernel.
+// any other two-sided broadcast goes to the reference kernel. A fused
+// activation (`fused_activation`, e.g. a residual Add+Relu) is a post-op.
 #include <algorithm>
 #include <string>
 #include <utility>
@@ -35,16 +36,20 @@ Dims PadTo(const ir::Shape& shape, size_t rank) {
 }
 
 KernelOr BuildBinary(const KernelContext& ctx, dnnl::algorithm alg, const Dims& src0,
-                     const Dims& src1, const Dims& dst_dims, bool swapped) {
-  const Desc a = PlainDesc(src0), b = PlainDesc(src1), dst = PlainDesc(dst_dims);
-  const dnnl::binary::primitive_desc pd(dnnl::binary::desc(alg, a, b, dst), UserScratchpadAttr(),
-                                        CpuEngine());
+                     const Dims& src1, const Dims& dst_dims, bool swapped, Layout layout) {
+  const Desc a = LayoutDesc(src0, layout), b = LayoutDesc(src1, layout),
+             dst = LayoutDesc(dst_dims, layout);
+  dnnl::post_ops post_ops;
+  FP_RETURN_IF_ERROR(AppendFusedActivation(ctx.node, post_ops));
+  dnnl::primitive_attr attr = UserScratchpadAttr();
+  attr.set_post_ops(post_ops);
+  const dnnl::binary::primitive_desc pd(dnnl::binary::desc(alg, a, b, dst), attr, CpuEngine());
   SequenceBuilder builder(ctx.node);
   builder.AddStep(dnnl::binary(pd), pd,
                   {Binding::Input(DNNL_ARG_SRC_0, swapped ? 1 : 0, a),
                    Binding::Input(DNNL_ARG_SRC_1, swapped ? 0 : 1, b),
                    Binding::Output(DNNL_ARG_DST, 0, dst)});
-  return std::move(builder).Build(ImplName(pd));
+  return std::move(builder).Build(ImplName(pd), {layout});
 }
 
 KernelOr CreateBinaryUnguarded(const KernelContext& ctx) {
@@ -78,7 +83,19 @@ KernelOr CreateBinaryUnguarded(const KernelContext& ctx) {
           absl::StrCat(ctx.node.Describe(), ": operands do not broadcast to the output"));
     }
   }
-  return BuildBinary(ctx, op->alg, a, b, dst, swap);
+  // Non-plain operands: both in the same layout, no broadcasting, and no
+  // channel padding (oneDNN 2.6's binary writes past a padded nChw8c dst on
+  // AVX-512; see OneDnnLayoutTest).
+  const Layout layout = ctx.InputLayout(0);
+  if (ctx.InputLayout(1) != layout ||
+      (layout != Layout::kPlain && (a != dst || b != dst || rank != 4))) {
+    return Unsupported(ctx.node, "non-plain operands need equal shapes and layouts");
+  }
+  if (PhysicalBytes(layout, ctx.output_infos[0].shape, ir::DType::kF32) !=
+      PhysicalBytes(Layout::kPlain, ctx.output_infos[0].shape, ir::DType::kF32)) {
+    return Unsupported(ctx.node, "padded channel blocks");
+  }
+  return BuildBinary(ctx, op->alg, a, b, dst, swap, layout);
 }
 
 }  // namespace

@@ -1,7 +1,9 @@
 // Conv via oneDNN convolution_forward. The constant weights are reordered
 // once, at creation, into the layout the chosen implementation prefers and are
-// owned by the kernel; activations stay NCHW or go through blocked scratch
-// buffers (ConvLayout).
+// owned by the kernel. Activations: a blocked input is read as given (or
+// reordered to what the implementation wants); a blocked dst chosen by oneDNN
+// is written directly as the output's layout (see Layout in kernel.h).
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -88,6 +90,16 @@ dnnl::memory ReorderWeights(const dnnl::convolution_forward::primitive_desc& pd,
   return packed;
 }
 
+// Whether `desc` lays out `dims` byte-for-byte as `layout` does: equal, or
+// one channel in plain vs channels-last (a first layer's grey image).
+bool SameBytes(const Desc& desc, Layout layout, const Dims& dims) {
+  if (desc == LayoutDesc(dims, layout)) return true;
+  const std::optional<Layout> other = LayoutOfDesc(desc, dims);
+  const auto plain_or_nhwc = [](Layout l) { return l == Layout::kPlain || l == Layout::kNhwc; };
+  return other && dims.size() == 4 && dims[1] == 1 && plain_or_nhwc(*other) &&
+         plain_or_nhwc(layout);
+}
+
 // Adds a reorder from `from` to `to` (for activations; user scratchpad).
 void AddReorder(SequenceBuilder& builder, Binding from, Binding to) {
   const dnnl::reorder::primitive_desc pd(CpuEngine(), from.desc, CpuEngine(), to.desc,
@@ -101,25 +113,27 @@ KernelOr BuildConv(const KernelContext& ctx, const ConvShape& s, ConvLayout layo
                    const dnnl::post_ops& post_ops) {
   const auto pd = MakeConvPd(s, layout, post_ops);
   SequenceBuilder builder(ctx.node);
-  const Desc src_user = PlainDesc(s.src);
-  const Desc dst_user = PlainDesc(s.dst);
-  Binding src = Binding::Input(DNNL_ARG_SRC, 0, src_user);
-  if (pd.src_desc() != src_user) {
+  const Desc src_given = LayoutDesc(s.src, ctx.InputLayout(0));
+  Binding src = Binding::Input(DNNL_ARG_SRC, 0, src_given);
+  if (SameBytes(pd.src_desc(), ctx.InputLayout(0), s.src)) {
+    src.desc = pd.src_desc();
+  } else {
     src = Binding::Scratch(DNNL_ARG_SRC, builder.ReserveBuffer(pd.src_desc()), pd.src_desc());
-    AddReorder(builder, Binding::Input(0, 0, src_user), src);
+    AddReorder(builder, Binding::Input(0, 0, src_given), src);
   }
-  Binding dst = Binding::Output(DNNL_ARG_DST, 0, dst_user);
-  if (pd.dst_desc() != dst_user) {
+  // A dst layout that other kernels can read is written directly; any other
+  // goes through scratch and is reordered to plain.
+  const std::optional<Layout> dst_layout = LayoutOfDesc(pd.dst_desc(), s.dst);
+  Binding dst = Binding::Output(DNNL_ARG_DST, 0, pd.dst_desc());
+  if (!dst_layout) {
     dst = Binding::Scratch(DNNL_ARG_DST, builder.ReserveBuffer(pd.dst_desc()), pd.dst_desc());
   }
   std::vector<Binding> args = {
       src, dst, Binding::Owned(DNNL_ARG_WEIGHTS, ReorderWeights(pd, s, *ctx.constants[1]))};
   if (s.has_bias) args.push_back(Binding::Input(DNNL_ARG_BIAS, 2, PlainDesc({s.dst[1]})));
   builder.AddStep(dnnl::convolution_forward(pd), pd, std::move(args));
-  if (dst.source == Binding::Source::kScratch) {
-    AddReorder(builder, dst, Binding::Output(0, 0, dst_user));
-  }
-  return std::move(builder).Build(ImplName(pd));
+  if (!dst_layout) AddReorder(builder, dst, Binding::Output(0, 0, PlainDesc(s.dst)));
+  return std::move(builder).Build(ImplName(pd), {dst_layout.value_or(Layout::kPlain)});
 }
 
 }  // namespace

@@ -34,7 +34,12 @@ absl::Status ReadParams(const ir::Node& node, float* alpha, float* beta) {
 }
 
 KernelOr BuildEltwise(const KernelContext& ctx, const std::vector<EltwiseStep>& steps) {
-  const Desc data = PlainDesc({ctx.output_infos[0].shape.NumElements()});
+  // Plain data is processed as one flat vector, other layouts as they are
+  // (oneDNN keeps the padding of a blocked dst zero).
+  const Layout layout = ctx.InputLayout(0);
+  const Desc data = layout == Layout::kPlain
+                        ? PlainDesc({ctx.output_infos[0].shape.NumElements()})
+                        : LayoutDesc(ToDims(ctx.output_infos[0].shape), layout);
   SequenceBuilder builder(ctx.node);
   std::string impl;
   for (size_t i = 0; i < steps.size(); ++i) {
@@ -48,7 +53,7 @@ KernelOr BuildEltwise(const KernelContext& ctx, const std::vector<EltwiseStep>& 
                     {std::move(src), Binding::Output(DNNL_ARG_DST, 0, data)});
     if (i == 0) impl = ImplName(pd);
   }
-  return std::move(builder).Build(impl);
+  return std::move(builder).Build(impl, {layout});
 }
 
 KernelOr CreateEltwiseUnguarded(const KernelContext& ctx) {

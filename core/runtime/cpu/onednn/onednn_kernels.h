@@ -2,9 +2,11 @@
 // onednn_op_table.cc). Each returns UNIMPLEMENTED for a configuration it does
 // not handle (any non-f32 tensor, non-constant conv weights, a broadcast
 // oneDNN cannot do, ...) so that the engine falls back to the reference
-// kernel, and INVALID_ARGUMENT for a malformed node. Conv, Gemm and MatMul
+// kernel, and INVALID_ARGUMENT for a malformed node. Conv, Gemm, MatMul and Add
 // apply the node's `fused_activation` / `fused_alpha` / `fused_beta` as
-// oneDNN post-ops. Kernels are immutable; Run is thread-safe.
+// oneDNN post-ops. Layout-aware kernels (Conv, pooling, eltwise, binary, BN)
+// read blocked inputs and write blocked outputs (see Layout in kernel.h).
+// Kernels are immutable; Run is thread-safe.
 // This header does not include oneDNN (tests and benchmarks may use it).
 #ifndef FIXPOINT_CORE_RUNTIME_CPU_ONEDNN_ONEDNN_KERNELS_H_
 #define FIXPOINT_CORE_RUNTIME_CPU_ONEDNN_ONEDNN_KERNELS_H_
@@ -43,6 +45,9 @@ KernelOr CreateBinary(const KernelContext& ctx);
 KernelOr CreateSoftmax(const KernelContext& ctx);
 // BatchNormalization (inference).
 KernelOr CreateBatchNorm(const KernelContext& ctx);
+
+// Copies a rank-4 f32 value from blocked layout `from` to kPlain.
+KernelOr CreateToPlainReorder(const ir::Node& node, const ir::ValueInfo& info, Layout from);
 
 }  // namespace fixpoint::runtime::onednn
 

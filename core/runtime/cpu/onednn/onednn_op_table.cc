@@ -1,5 +1,4 @@
 // The explicit list of op types with a oneDNN fp32 kernel.
-#include <utility>
 
 #include "core/runtime/cpu/onednn/onednn_kernels.h"
 #include "core/runtime/kernel_registry.h"
@@ -9,44 +8,63 @@ namespace {
 
 using namespace onednn;  // NOLINT(build/namespaces): the table names factories.
 
-constexpr std::pair<const char*, KernelFactory> kOneDnnKernels[] = {
-    {"Conv", &CreateConv},
-    {"Gemm", &CreateGemm},
-    {"MatMul", &CreateMatMul},
-    {"MaxPool", &CreatePool},
-    {"AveragePool", &CreatePool},
-    {"GlobalAveragePool", &CreatePool},
-    {"GlobalMaxPool", &CreatePool},
-    {"Relu", &CreateEltwise},
-    {"LeakyRelu", &CreateEltwise},
-    {"Sigmoid", &CreateEltwise},
-    {"Tanh", &CreateEltwise},
-    {"Exp", &CreateEltwise},
-    {"Clip", &CreateEltwise},
-    {"HardSigmoid", &CreateEltwise},
-    {"HardSwish", &CreateEltwise},
-    {"Elu", &CreateEltwise},
-    {"Abs", &CreateEltwise},
-    {"Sqrt", &CreateEltwise},
-    {"Neg", &CreateEltwise},
-    {"Add", &CreateBinary},
-    {"Sub", &CreateBinary},
-    {"Mul", &CreateBinary},
-    {"Div", &CreateBinary},
-    {"Min", &CreateBinary},
-    {"Max", &CreateBinary},
-    {"Softmax", &CreateSoftmax},
-    {"LogSoftmax", &CreateSoftmax},
-    {"BatchNormalization", &CreateBatchNorm},
+struct OneDnnOp {
+  const char* name;
+  KernelFactory factory;
+  bool reads_blocked;  // layout-aware (see kernel_registry.h)
+};
+
+constexpr OneDnnOp kOneDnnKernels[] = {
+    {"Conv", &CreateConv, true},
+    {"Gemm", &CreateGemm, false},
+    {"MatMul", &CreateMatMul, false},
+    {"MaxPool", &CreatePool, true},
+    {"AveragePool", &CreatePool, true},
+    {"GlobalAveragePool", &CreatePool, true},
+    {"GlobalMaxPool", &CreatePool, true},
+    {"Relu", &CreateEltwise, true},
+    {"LeakyRelu", &CreateEltwise, true},
+    {"Sigmoid", &CreateEltwise, true},
+    {"Tanh", &CreateEltwise, true},
+    {"Exp", &CreateEltwise, true},
+    {"Clip", &CreateEltwise, true},
+    {"HardSigmoid", &CreateEltwise, true},
+    {"HardSwish", &CreateEltwise, true},
+    {"Elu", &CreateEltwise, true},
+    {"Abs", &CreateEltwise, true},
+    {"Sqrt", &CreateEltwise, true},
+    {"Neg", &CreateEltwise, true},
+    {"Add", &CreateBinary, true},
+    {"Sub", &CreateBinary, true},
+    {"Mul", &CreateBinary, true},
+    {"Div", &CreateBinary, true},
+    {"Min", &CreateBinary, true},
+    {"Max", &CreateBinary, true},
+    {"Softmax", &CreateSoftmax, false},
+    {"LogSoftmax", &CreateSoftmax, false},
+    {"BatchNormalization", &CreateBatchNorm, true},
 };
 
 }  // namespace
 
 KernelFactory FindOneDnnKernel(absl::string_view op_type) {
-  for (const auto& [name, factory] : kOneDnnKernels) {
-    if (op_type == name) return factory;
+  for (const OneDnnOp& op : kOneDnnKernels) {
+    if (op_type == op.name) return op.factory;
   }
   return nullptr;
+}
+
+bool OneDnnReadsBlockedLayouts(absl::string_view op_type) {
+  for (const OneDnnOp& op : kOneDnnKernels) {
+    if (op_type == op.name) return op.reads_blocked;
+  }
+  return false;
+}
+
+absl::StatusOr<std::unique_ptr<Kernel>> MakeToPlainKernel(const ir::Node& node,
+                                                         const ir::ValueInfo& info,
+                                                         Layout from) {
+  return CreateToPlainReorder(node, info, from);
 }
 
 }  // namespace fixpoint::runtime

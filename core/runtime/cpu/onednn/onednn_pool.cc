@@ -75,7 +75,12 @@ absl::StatusOr<PoolConfig> ParsePool(const KernelContext& ctx, const Dims& src,
 
 KernelOr BuildPool(const KernelContext& ctx, const Dims& src_dims, const Dims& dst_dims,
                    const PoolConfig& c) {
-  const Desc src = PlainDesc(src_dims), dst = PlainDesc(dst_dims);
+  // A blocked src keeps its layout for dst (plain stays plain).
+  const Layout layout = ctx.InputLayout(0);
+  if (layout != Layout::kPlain && src_dims.size() != 4) {
+    return Unsupported(ctx.node, "blocked layout needs rank 4");
+  }
+  const Desc src = LayoutDesc(src_dims, layout), dst = LayoutDesc(dst_dims, layout);
   const dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, c.alg, src, dst,
                                             c.window.strides, c.window.kernel,
                                             c.window.DnnlDilations(), c.window.pad_begin,
@@ -84,7 +89,7 @@ KernelOr BuildPool(const KernelContext& ctx, const Dims& src_dims, const Dims& d
   SequenceBuilder builder(ctx.node);
   builder.AddStep(dnnl::pooling_v2_forward(pd), pd,
                   {Binding::Input(DNNL_ARG_SRC, 0, src), Binding::Output(DNNL_ARG_DST, 0, dst)});
-  return std::move(builder).Build(ImplName(pd));
+  return std::move(builder).Build(ImplName(pd), {layout});
 }
 
 KernelOr CreatePoolUnguarded(const KernelContext& ctx) {

@@ -75,6 +75,26 @@ Desc StridedDesc(const Dims& dims, const Dims& strides) {
   return Desc(dims, dnnl::memory::data_type::f32, strides);
 }
 
+Desc LayoutDesc(const Dims& dims, Layout layout) {
+  using tag = dnnl::memory::format_tag;
+  switch (layout) {
+    case Layout::kNhwc: return Desc(dims, dnnl::memory::data_type::f32, tag::nhwc);
+    case Layout::kNChw8c: return Desc(dims, dnnl::memory::data_type::f32, tag::nChw8c);
+    case Layout::kNChw16c: return Desc(dims, dnnl::memory::data_type::f32, tag::nChw16c);
+    case Layout::kPlain: break;
+  }
+  return PlainDesc(dims);
+}
+
+std::optional<Layout> LayoutOfDesc(const Desc& desc, const Dims& dims) {
+  if (desc == PlainDesc(dims)) return Layout::kPlain;
+  if (dims.size() != 4) return std::nullopt;
+  for (Layout l : {Layout::kNhwc, Layout::kNChw8c, Layout::kNChw16c}) {
+    if (desc == LayoutDesc(dims, l)) return l;
+  }
+  return std::nullopt;
+}
+
 dnnl::primitive_attr UserScratchpadAttr() {
   dnnl::primitive_attr attr;
   attr.set_scratchpad_mode(dnnl::scratchpad_mode::user);
@@ -162,15 +182,19 @@ class PrimitiveSequenceKernel : public Kernel {
  public:
   PrimitiveSequenceKernel(std::string context, std::string impl,
                           std::vector<SequenceBuilder::Step> steps, size_t scratchpad_bytes,
-                          size_t buffer_bytes)
+                          size_t buffer_bytes, std::vector<Layout> output_layouts)
       : context_(std::move(context)),
         impl_(std::move(impl)),
         steps_(std::move(steps)),
+        output_layouts_(std::move(output_layouts)),
         buffer_base_(AlignUp64(scratchpad_bytes)),
         scratch_bytes_(buffer_base_ + buffer_bytes) {}
 
   size_t ScratchBytes() const override { return scratch_bytes_; }
   std::string Impl() const override { return impl_; }
+  Layout OutputLayout(size_t i) const override {
+    return i < output_layouts_.size() ? output_layouts_[i] : Layout::kPlain;
+  }
 
   absl::Status Run(const KernelArgs& args) const override {
     return CatchDnnl(context_, Stage::kRun, [&]() -> absl::Status {
@@ -224,6 +248,7 @@ class PrimitiveSequenceKernel : public Kernel {
   const std::string context_;
   const std::string impl_;
   const std::vector<SequenceBuilder::Step> steps_;
+  const std::vector<Layout> output_layouts_;
   const size_t buffer_base_;
   const size_t scratch_bytes_;
 };
@@ -244,10 +269,11 @@ void SequenceBuilder::AddStep(const dnnl::primitive& primitive,
   steps_.push_back(std::move(step));
 }
 
-std::unique_ptr<Kernel> SequenceBuilder::Build(std::string impl) && {
+std::unique_ptr<Kernel> SequenceBuilder::Build(std::string impl,
+                                               std::vector<Layout> output_layouts) && {
   return std::make_unique<PrimitiveSequenceKernel>(std::move(context_), std::move(impl),
                                                    std::move(steps_), scratchpad_bytes_,
-                                                   buffer_bytes_);
+                                                   buffer_bytes_, std::move(output_layouts));
 }
 
 }  // namespace fixpoint::runtime::onednn

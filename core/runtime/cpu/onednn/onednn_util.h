@@ -11,6 +11,7 @@
 #include <cstddef>
 #include <exception>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -66,6 +67,10 @@ Dims ToDims(const ir::Shape& shape);
 Desc PlainDesc(const Dims& dims);
 // Row-major f32 descriptor of `dims` over strides of `dims` (for views).
 Desc StridedDesc(const Dims& dims, const Dims& strides);
+// f32 descriptor of `dims` in `layout` (blocked layouts need rank 4).
+Desc LayoutDesc(const Dims& dims, Layout layout);
+// Which Layout `desc` is (f32 over `dims`), or nullopt for any other format.
+std::optional<Layout> LayoutOfDesc(const Desc& desc, const Dims& dims);
 // Attributes with scratchpad_mode::user (required for concurrent Run).
 dnnl::primitive_attr UserScratchpadAttr();
 // "onednn:" + the primitive descriptor's implementation name.
@@ -116,8 +121,9 @@ class SequenceBuilder {
   // created with UserScratchpadAttr().
   void AddStep(const dnnl::primitive& primitive, const dnnl::primitive_desc_base& pd,
                std::vector<Binding> bindings);
-  // The kernel, named `impl` (usually ImplName of the main primitive).
-  std::unique_ptr<Kernel> Build(std::string impl) &&;
+  // The kernel, named `impl` (usually ImplName of the main primitive), writing
+  // output i in output_layouts[i] (kPlain where absent).
+  std::unique_ptr<Kernel> Build(std::string impl, std::vector<Layout> output_layouts = {}) &&;
 
  private:
   struct Step {

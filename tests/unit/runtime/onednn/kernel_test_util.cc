@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <cstring>
 #include <memory>
 
 #include "absl/strings/str_cat.h"
@@ -23,14 +24,66 @@ absl::StatusOr<std::unique_ptr<Kernel>> ReferenceKernel(const KernelContext& ctx
   if (!HasFusedActivation(ctx.node)) return ref(ctx);
   ir::Node plain = ctx.node;
   StripFusedActivation(plain);
-  KernelContext plain_ctx{plain, ctx.input_infos, ctx.output_infos, ctx.constants, ctx.opset};
+  KernelContext plain_ctx{plain, ctx.input_infos, ctx.output_infos, ctx.constants, ctx.opset,
+                            ctx.input_layouts};
   auto inner = ref(plain_ctx);
   if (!inner.ok()) return inner.status();
   return WrapWithFusedActivation(ctx.node, std::move(*inner));
 }
 
+using AlignedFloats = std::unique_ptr<float, FreeDeleter>;
+
+AlignedFloats AllocFloats(size_t bytes) {
+  return AlignedFloats(static_cast<float*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64 + 64)));
+}
+
+// Calls fn(n, c, h, w, plain_index) for every element of a rank-4 shape.
+template <typename Fn>
+void ForEachNchw(const ir::Shape& s, Fn fn) {
+  int64_t i = 0;
+  for (int64_t n = 0; n < s[0]; ++n)
+    for (int64_t c = 0; c < s[1]; ++c)
+      for (int64_t h = 0; h < s[2]; ++h)
+        for (int64_t w = 0; w < s[3]; ++w) fn(n, c, h, w, i++);
+}
+
+// `plain` laid out in `layout`, channel padding zero.
+AlignedFloats ToLayout(const ir::Tensor& plain, Layout layout) {
+  const size_t bytes = PhysicalBytes(layout, plain.shape(), plain.dtype());
+  AlignedFloats out = AllocFloats(bytes);
+  std::memset(out.get(), 0, bytes);
+  const float* src = plain.data<float>();
+  ForEachNchw(plain.shape(), [&](int64_t n, int64_t c, int64_t h, int64_t w, int64_t i) {
+    out.get()[LayoutOffset(layout, plain.shape(), n, c, h, w)] = src[i];
+  });
+  return out;
+}
 
 }  // namespace
+
+absl::StatusOr<ir::Tensor> PlainFromLayout(const float* data, Layout layout,
+                                           const ir::Shape& shape) {
+  ir::Tensor plain(ir::DType::kF32, shape);
+  if (layout == Layout::kPlain) {
+    std::memcpy(plain.raw(), data, plain.ByteSize());
+    return plain;
+  }
+  if (shape.rank() != 4) return absl::InternalError("non-plain output of rank != 4");
+  const size_t floats = PhysicalBytes(layout, shape, ir::DType::kF32) / sizeof(float);
+  std::vector<bool> real(floats, false);
+  float* dst = plain.data<float>();
+  ForEachNchw(shape, [&](int64_t n, int64_t c, int64_t h, int64_t w, int64_t i) {
+    const int64_t at = LayoutOffset(layout, shape, n, c, h, w);
+    dst[i] = data[at];
+    real[at] = true;
+  });
+  for (size_t i = 0; i < floats; ++i) {
+    if (!real[i] && data[i] != 0.0f) {
+      return absl::InternalError(absl::StrCat("channel padding at float ", i, " is ", data[i]));
+    }
+  }
+  return plain;
+}
 
 KernelCase& KernelCase::Input(ir::Tensor t, bool is_constant) {
   node.inputs.push_back(absl::StrCat("in", inputs.size()));
@@ -54,7 +107,7 @@ KernelCase& KernelCase::Output(ir::Shape shape) {
 }
 
 KernelContext KernelCase::Context() const {
-  KernelContext ctx{node, {}, {}, {}, 13};
+  KernelContext ctx{node, {}, {}, {}, 13, input_layouts};
   for (size_t i = 0; i < inputs.size(); ++i) {
     if (inputs[i].empty()) {
       ctx.input_infos.push_back(ir::ValueInfo{});
@@ -77,36 +130,71 @@ KernelCase MakeCase(const std::string& op_type) {
   return c;
 }
 
-absl::StatusOr<std::vector<ir::Tensor>> RunKernel(KernelFactory factory, const KernelCase& c,
+absl::StatusOr<std::vector<ir::Tensor>> RunKernel(AnyFactory factory, const KernelCase& c,
                                                   std::string* impl) {
-  if (factory == nullptr) return absl::NotFoundError("no factory");
   const KernelContext ctx = c.Context();
   absl::StatusOr<std::unique_ptr<Kernel>> kernel = factory(ctx);
   if (!kernel.ok()) return kernel.status();
   if (impl != nullptr) *impl = (*kernel)->Impl();
+  std::vector<AlignedFloats> in_buffers;
   std::vector<ir::TensorView> in_views;
-  for (const ir::Tensor& t : c.inputs) {
-    in_views.push_back(t.empty() ? ir::TensorView{} : t.view());
+  for (size_t i = 0; i < c.inputs.size(); ++i) {
+    const ir::Tensor& t = c.inputs[i];
+    if (t.empty()) {
+      in_views.push_back(ir::TensorView{});
+    } else if (ctx.InputLayout(i) == Layout::kPlain) {
+      in_views.push_back(t.view());
+    } else {
+      in_buffers.push_back(ToLayout(t, ctx.InputLayout(i)));
+      in_views.push_back(ir::TensorView{t.dtype(), t.shape(), in_buffers.back().get()});
+    }
   }
-  std::vector<ir::Tensor> outputs;
+  std::vector<AlignedFloats> out_buffers;
   std::vector<ir::TensorView> out_views;
-  for (const ir::ValueInfo& info : ctx.output_infos) outputs.emplace_back(info.dtype, info.shape);
-  for (ir::Tensor& t : outputs) {
-    // Garbage, so a kernel that leaves elements unwritten is caught.
-    float* p = t.data<float>();
-    for (int64_t i = 0; i < t.NumElements(); ++i) p[i] = 12345.0f;
-    out_views.push_back(t.view());
+  for (size_t i = 0; i < ctx.output_infos.size(); ++i) {
+    const ir::ValueInfo& info = ctx.output_infos[i];
+    const size_t bytes = PhysicalBytes((*kernel)->OutputLayout(i), info.shape, info.dtype);
+    out_buffers.push_back(AllocFloats(bytes));
+    // Garbage, so a kernel that leaves elements (or padding) unwritten is caught.
+    float* p = out_buffers.back().get();
+    for (size_t k = 0; k < bytes / sizeof(float); ++k) p[k] = 12345.0f;
+    out_views.push_back(ir::TensorView{info.dtype, info.shape, p});
   }
   const size_t scratch_bytes = (*kernel)->ScratchBytes();
   std::unique_ptr<void, FreeDeleter> scratch(
       scratch_bytes == 0 ? nullptr : std::aligned_alloc(64, (scratch_bytes + 63) / 64 * 64));
   absl::Status status = (*kernel)->Run(KernelArgs{in_views, out_views, scratch.get()});
   if (!status.ok()) return status;
+  std::vector<ir::Tensor> outputs;
+  for (size_t i = 0; i < ctx.output_infos.size(); ++i) {
+    auto plain = PlainFromLayout(out_buffers[i].get(), (*kernel)->OutputLayout(i),
+                            ctx.output_infos[i].shape);
+    if (!plain.ok()) return plain.status();
+    outputs.push_back(std::move(*plain));
+  }
   return outputs;
 }
 
+int64_t LayoutOffset(Layout layout, const ir::Shape& shape, int64_t n, int64_t c, int64_t h,
+                     int64_t w) {
+  const int64_t C = shape[1], H = shape[2], W = shape[3];
+  switch (layout) {
+    case Layout::kPlain: return ((n * C + c) * H + h) * W + w;
+    case Layout::kNhwc: return ((n * H + h) * W + w) * C + c;
+    case Layout::kNChw8c:
+    case Layout::kNChw16c: {
+      const int64_t b = layout == Layout::kNChw8c ? 8 : 16;
+      const int64_t blocks = (C + b - 1) / b;
+      return (((n * blocks + c / b) * H + h) * W + w) * b + c % b;
+    }
+  }
+  return -1;
+}
+
 absl::StatusOr<std::vector<ir::Tensor>> RunReference(const KernelCase& c) {
-  return RunKernel(&ReferenceKernel, c);
+  KernelCase plain = c;  // the reference reads plain inputs only
+  plain.input_layouts.clear();
+  return RunKernel(&ReferenceKernel, plain);
 }
 
 ::testing::AssertionResult AllClose(const ir::Tensor& actual, const ir::Tensor& expected) {
@@ -134,7 +222,9 @@ absl::StatusOr<std::vector<ir::Tensor>> RunReference(const KernelCase& c) {
 
 ::testing::AssertionResult MatchesReference(const KernelCase& c) {
   std::string impl;
-  auto fast = RunKernel(FindOneDnnKernel(c.node.op_type), c, &impl);
+  KernelFactory factory = FindOneDnnKernel(c.node.op_type);
+  if (factory == nullptr) return ::testing::AssertionFailure() << "no oneDNN kernel";
+  auto fast = RunKernel(factory, c, &impl);
   if (!fast.ok()) return ::testing::AssertionFailure() << "oneDNN: " << fast.status();
   auto ref = RunReference(c);
   if (!ref.ok()) return ::testing::AssertionFailure() << "reference: " << ref.status();

@@ -7,10 +7,12 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <memory>
 #include <random>
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "core/ir/graph.h"
 #include "core/runtime/kernel.h"
@@ -24,6 +26,9 @@ struct KernelCase {
   std::vector<ir::Tensor> inputs;
   std::vector<bool> constant;  // per input; missing entries mean false
   std::vector<ir::Shape> output_shapes;
+  // Layout each input is handed to the kernel in (missing = kPlain);
+  // RunKernel converts the plain tensors in `inputs` accordingly.
+  std::vector<Layout> input_layouts;
 
   // Convenience: adds input i (named "in<i>").
   KernelCase& Input(ir::Tensor t, bool is_constant = false);
@@ -38,11 +43,23 @@ struct KernelCase {
 KernelCase MakeCase(const std::string& op_type);
 
 // Creates a kernel with `factory` and runs it once on the case's inputs.
-// `impl` receives Kernel::Impl() when not null.
-absl::StatusOr<std::vector<ir::Tensor>> RunKernel(KernelFactory factory, const KernelCase& c,
+// `impl` receives Kernel::Impl() when not null. Outputs the kernel writes in
+// a non-plain layout are converted back to plain (by index arithmetic, not by
+// oneDNN); INTERNAL if a blocked output's channel padding is not zero.
+using AnyFactory = absl::FunctionRef<absl::StatusOr<std::unique_ptr<Kernel>>(const KernelContext&)>;
+absl::StatusOr<std::vector<ir::Tensor>> RunKernel(AnyFactory factory, const KernelCase& c,
                                                   std::string* impl = nullptr);
 // Runs the reference kernel for the case.
 absl::StatusOr<std::vector<ir::Tensor>> RunReference(const KernelCase& c);
+
+// `data` (a value of `shape` in `layout`) as a plain tensor; INTERNAL when
+// blocked channel padding is not zero.
+absl::StatusOr<ir::Tensor> PlainFromLayout(const float* data, Layout layout,
+                                           const ir::Shape& shape);
+
+// The element offset of (n, c, h, w) of an [N, C, H, W] value in `layout`.
+int64_t LayoutOffset(Layout layout, const ir::Shape& shape, int64_t n, int64_t c, int64_t h,
+                     int64_t w);
 
 // Elementwise |a - b| <= 1e-4 * (1 + |b|) (b is the reference), same shapes.
 ::testing::AssertionResult AllClose(const ir::Tensor& actual, const ir::Tensor& expected);

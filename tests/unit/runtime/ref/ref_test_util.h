@@ -64,7 +64,7 @@ inline absl::StatusOr<std::unique_ptr<Kernel>> CreateRef(const ir::Node& node,
                                                          const std::vector<Out>& outputs) {
   KernelFactory f = FindReferenceKernel(node.op_type);
   if (f == nullptr) return absl::NotFoundError(node.op_type);
-  KernelContext ctx{node, {}, {}, {}, 13};
+  KernelContext ctx{node, {}, {}, {}, 13, {}};
   for (size_t i = 0; i < inputs.size(); ++i) {
     const bool present = !inputs[i].empty();
     ctx.input_infos.push_back(
