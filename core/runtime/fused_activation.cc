@@ -65,6 +65,10 @@ class FusedActivationKernel : public Kernel {
 
 }  // namespace
 
+bool IsIntegerOp(absl::string_view op_type) {
+  return op_type == "QLinearConv" || op_type == "QGemm";
+}
+
 bool HasFusedActivation(const ir::Node& node) { return node.HasAttr(kFusedActivation); }
 
 void StripFusedActivation(ir::Node& node) {

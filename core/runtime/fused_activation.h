@@ -7,12 +7,16 @@
 #include <memory>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/ir/graph.h"
 #include "core/runtime/kernel.h"
 
 namespace fixpoint::runtime {
 
 bool HasFusedActivation(const ir::Node& node);
+// QLinearConv / QGemm: every kernel of these applies the fused activation
+// itself, in the real domain before requantization.
+bool IsIntegerOp(absl::string_view op_type);
 // Removes the fused-activation attributes from `node`.
 void StripFusedActivation(ir::Node& node);
 // A kernel running `inner` and then the node's fused activation in place on

@@ -9,6 +9,7 @@
 #include "core/ir/verifier.h"
 #include "core/runtime/bound_plan.h"
 #include "core/runtime/cpu/threading.h"
+#include "core/transform/lower_qdq.h"
 #include "core/transform/optimize.h"
 #include "core/util/status_macros.h"
 
@@ -45,6 +46,10 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(ir::Graph graph,
   FP_RETURN_IF_ERROR(ir::InferShapes(graph));
   if (options.optimize) {
     FP_RETURN_IF_ERROR(transform::OptimizeForInference(graph));
+    FP_RETURN_IF_ERROR(ir::InferShapes(graph));
+  }
+  if (options.lower_qdq) {
+    FP_RETURN_IF_ERROR(transform::LowerQdqToIntegerOps(graph));
     FP_RETURN_IF_ERROR(ir::InferShapes(graph));
   }
   FP_RETURN_IF_ERROR(ir::VerifyGraph(graph));

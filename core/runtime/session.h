@@ -27,6 +27,10 @@ struct SessionOptions {
   // Apply the fp32 graph optimizations of core/transform (fusions, removal of
   // Identity/Dropout) before binding.
   bool optimize = true;
+  // Lower QDQ patterns to integer ops (core/transform/lower_qdq.h); false runs
+  // a QDQ model as written (float ops between DequantizeLinear and
+  // QuantizeLinear), the simulation the quantizer calibrates against.
+  bool lower_qdq = true;
   // Distinct input-shape signatures kept bound at once.
   int max_cached_shapes = 16;
 };

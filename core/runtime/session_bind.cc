@@ -25,8 +25,9 @@ absl::StatusOr<std::unique_ptr<Kernel>> MakeKernel(const KernelContext& ctx, boo
     return absl::UnimplementedError(
         absl::StrCat(ctx.node.Describe(), ": no kernel for op type ", ctx.node.op_type));
   }
-  // The reference kernels do not know fused activations; apply them after.
-  if (HasFusedActivation(ctx.node)) {
+  // The float reference kernels do not know fused activations; apply them
+  // after. Integer ops apply theirs before requantizing.
+  if (HasFusedActivation(ctx.node) && !IsIntegerOp(ctx.node.op_type)) {
     ir::Node plain = ctx.node;
     StripFusedActivation(plain);
     KernelContext plain_ctx{plain, ctx.input_infos, ctx.output_infos, ctx.constants, ctx.opset,

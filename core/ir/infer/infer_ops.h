@@ -150,6 +150,9 @@ absl::StatusOr<std::vector<ValueInfo>> InferSplit(Node& node, const InferContext
 absl::StatusOr<std::vector<ValueInfo>> InferPad(Node& node, const InferContext& ctx);
 absl::StatusOr<std::vector<ValueInfo>> InferResize(Node& node, const InferContext& ctx);
 // infer_quant.cc
+// QLinearConv and QGemm (infer_qlinear.cc).
+absl::StatusOr<std::vector<ValueInfo>> InferQLinearConv(Node& node, const InferContext& ctx);
+absl::StatusOr<std::vector<ValueInfo>> InferQGemm(Node& node, const InferContext& ctx);
 absl::StatusOr<std::vector<ValueInfo>> InferQuantizeLinear(Node& node, const InferContext& ctx);
 absl::StatusOr<std::vector<ValueInfo>> InferDequantizeLinear(Node& node, const InferContext& ctx);
 

@@ -67,6 +67,8 @@ constexpr OpSpec kOps[] = {
     {"PRelu", 2, 2, 1, 1, InferPRelu},
     {"Pad", 1, 1, 1, 1, InferPad},
     {"Pow", 2, 2, 1, 1, InferPow},
+    {"QGemm", 6, 9, 1, 1, InferQGemm},
+    {"QLinearConv", 6, 9, 1, 1, InferQLinearConv},
     {"QuantizeLinear", 2, 3, 1, 1, InferQuantizeLinear},
     {"Reciprocal", 1, 1, 1, 1, InferUnary},
     {"ReduceL1", 1, 1, 1, 1, InferReduce},

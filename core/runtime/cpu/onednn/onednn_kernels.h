@@ -46,7 +46,17 @@ KernelOr CreateSoftmax(const KernelContext& ctx);
 // BatchNormalization (inference).
 KernelOr CreateBatchNorm(const KernelContext& ctx);
 
-// Copies a rank-4 f32 value from blocked layout `from` to kPlain.
+// QLinearConv (2-D) with oneDNN int8 convolution: u8/s8 activations, s8
+// symmetric weights (per channel), s32 bias, output scales, zero points and
+// Relu/LeakyRelu/Clip post-ops. UNIMPLEMENTED when a parameter is not
+// constant, weights are asymmetric, or the CPU lacks VNNI and a weight falls
+// outside [-64, 63] (its u8 x s8 pairs would saturate a 16-bit intermediate).
+KernelOr CreateQLinearConv(const KernelContext& ctx);
+// Whether int8 products run without a saturating 16-bit step (VNNI) on the
+// ISA oneDNN dispatches to.
+bool HasInt8DotProduct();
+
+// Copies a rank-4 value (f32, s8, u8, s32) from layout `from` to kPlain.
 KernelOr CreateToPlainReorder(const ir::Node& node, const ir::ValueInfo& info, Layout from);
 
 }  // namespace fixpoint::runtime::onednn

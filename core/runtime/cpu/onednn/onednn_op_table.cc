@@ -43,6 +43,7 @@ constexpr OneDnnOp kOneDnnKernels[] = {
     {"Softmax", &CreateSoftmax, false},
     {"LogSoftmax", &CreateSoftmax, false},
     {"BatchNormalization", &CreateBatchNorm, true},
+    {"QLinearConv", &CreateQLinearConv, true},
 };
 
 }  // namespace

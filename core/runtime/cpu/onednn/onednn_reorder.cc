@@ -8,12 +8,13 @@ namespace fixpoint::runtime::onednn {
 
 KernelOr CreateToPlainReorder(const ir::Node& node, const ir::ValueInfo& info, Layout from) {
   return CatchDnnl(node.Describe(), Stage::kCreate, [&]() -> KernelOr {
-    if (info.dtype != ir::DType::kF32 || info.shape.rank() != 4) {
+    const auto dt = DnnlType(info.dtype);
+    if (!dt || info.shape.rank() != 4) {
       return Unsupported(node, absl::StrCat("no ", LayoutName(from), " layout for ",
-                                            info.shape.ToString()));
+                                            ir::DTypeName(info.dtype), info.shape.ToString()));
     }
     const Dims dims = ToDims(info.shape);
-    const Desc src = LayoutDesc(dims, from), dst = PlainDesc(dims);
+    const Desc src = LayoutDesc(dims, from, *dt), dst = LayoutDesc(dims, Layout::kPlain, *dt);
     const dnnl::reorder::primitive_desc pd(CpuEngine(), src, CpuEngine(), dst,
                                            UserScratchpadAttr());
     SequenceBuilder builder(node);

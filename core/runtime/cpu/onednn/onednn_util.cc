@@ -75,24 +75,45 @@ Desc StridedDesc(const Dims& dims, const Dims& strides) {
   return Desc(dims, dnnl::memory::data_type::f32, strides);
 }
 
-Desc LayoutDesc(const Dims& dims, Layout layout) {
+Desc LayoutDesc(const Dims& dims, Layout layout, dnnl::memory::data_type dt) {
   using tag = dnnl::memory::format_tag;
   switch (layout) {
-    case Layout::kNhwc: return Desc(dims, dnnl::memory::data_type::f32, tag::nhwc);
-    case Layout::kNChw8c: return Desc(dims, dnnl::memory::data_type::f32, tag::nChw8c);
-    case Layout::kNChw16c: return Desc(dims, dnnl::memory::data_type::f32, tag::nChw16c);
+    case Layout::kNhwc: return Desc(dims, dt, tag::nhwc);
+    case Layout::kNChw8c: return Desc(dims, dt, tag::nChw8c);
+    case Layout::kNChw16c: return Desc(dims, dt, tag::nChw16c);
     case Layout::kPlain: break;
   }
-  return PlainDesc(dims);
+  Dims strides(dims.size(), 1);
+  for (int i = static_cast<int>(dims.size()) - 2; i >= 0; --i) {
+    strides[i] = strides[i + 1] * dims[i + 1];
+  }
+  return Desc(dims, dt, strides);
 }
 
 std::optional<Layout> LayoutOfDesc(const Desc& desc, const Dims& dims) {
-  if (desc == PlainDesc(dims)) return Layout::kPlain;
+  const dnnl::memory::data_type dt = desc.data_type();
+  if (desc == LayoutDesc(dims, Layout::kPlain, dt)) return Layout::kPlain;
   if (dims.size() != 4) return std::nullopt;
   for (Layout l : {Layout::kNhwc, Layout::kNChw8c, Layout::kNChw16c}) {
-    if (desc == LayoutDesc(dims, l)) return l;
+    if (desc == LayoutDesc(dims, l, dt)) return l;
   }
   return std::nullopt;
+}
+
+std::optional<dnnl::memory::data_type> DnnlType(ir::DType dtype) {
+  switch (dtype) {
+    case ir::DType::kF32: return dnnl::memory::data_type::f32;
+    case ir::DType::kI8: return dnnl::memory::data_type::s8;
+    case ir::DType::kU8: return dnnl::memory::data_type::u8;
+    case ir::DType::kI32: return dnnl::memory::data_type::s32;
+    default: return std::nullopt;
+  }
+}
+
+bool HasInt8DotProduct() {
+  const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+  return isa == dnnl::cpu_isa::avx512_core_vnni || isa == dnnl::cpu_isa::avx512_core_bf16 ||
+         isa == dnnl::cpu_isa::avx512_core_amx || isa == dnnl::cpu_isa::avx2_vnni;
 }
 
 dnnl::primitive_attr UserScratchpadAttr() {

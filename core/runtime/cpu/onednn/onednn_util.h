@@ -67,10 +67,15 @@ Dims ToDims(const ir::Shape& shape);
 Desc PlainDesc(const Dims& dims);
 // Row-major f32 descriptor of `dims` over strides of `dims` (for views).
 Desc StridedDesc(const Dims& dims, const Dims& strides);
-// f32 descriptor of `dims` in `layout` (blocked layouts need rank 4).
-Desc LayoutDesc(const Dims& dims, Layout layout);
-// Which Layout `desc` is (f32 over `dims`), or nullopt for any other format.
+// Descriptor of `dims` in `layout` (blocked layouts need rank 4).
+Desc LayoutDesc(const Dims& dims, Layout layout,
+                dnnl::memory::data_type dt = dnnl::memory::data_type::f32);
+// Which Layout `desc` is (over `dims`, of desc's data type), or nullopt for
+// any other format.
 std::optional<Layout> LayoutOfDesc(const Desc& desc, const Dims& dims);
+// oneDNN data type of an IR dtype (f32, i8, u8, i32); nullopt otherwise.
+std::optional<dnnl::memory::data_type> DnnlType(ir::DType dtype);
+// HasInt8DotProduct is declared in onednn_kernels.h.
 // Attributes with scratchpad_mode::user (required for concurrent Run).
 dnnl::primitive_attr UserScratchpadAttr();
 // "onednn:" + the primitive descriptor's implementation name.

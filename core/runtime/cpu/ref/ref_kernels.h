@@ -65,6 +65,10 @@ KernelOr CreateResize(const KernelContext& ctx);
 // ref_quant.cc: ONNX QuantizeLinear / DequantizeLinear, per tensor or per axis.
 KernelOr CreateQuantizeLinear(const KernelContext& ctx);
 KernelOr CreateDequantizeLinear(const KernelContext& ctx);
+// Integer QLinearConv (2-D) and QGemm; they apply `fused_activation`
+// themselves (ref_qlinear.cc).
+KernelOr CreateQLinearConv(const KernelContext& ctx);
+KernelOr CreateQGemm(const KernelContext& ctx);
 
 }  // namespace fixpoint::runtime::ref
 

@@ -72,6 +72,8 @@ constexpr Entry kTable[] = {
     {"PRelu", CreatePRelu},
     {"Pad", CreatePad},
     {"Pow", CreateBinary},
+    {"QGemm", CreateQGemm},
+    {"QLinearConv", CreateQLinearConv},
     {"QuantizeLinear", CreateQuantizeLinear},
     {"Reciprocal", CreateUnary},
     {"ReduceL1", CreateReduce},

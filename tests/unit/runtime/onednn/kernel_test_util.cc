@@ -21,7 +21,7 @@ struct FreeDeleter {
 absl::StatusOr<std::unique_ptr<Kernel>> ReferenceKernel(const KernelContext& ctx) {
   KernelFactory ref = FindReferenceKernel(ctx.node.op_type);
   if (ref == nullptr) return absl::NotFoundError("no reference kernel");
-  if (!HasFusedActivation(ctx.node)) return ref(ctx);
+  if (!HasFusedActivation(ctx.node) || IsIntegerOp(ctx.node.op_type)) return ref(ctx);
   ir::Node plain = ctx.node;
   StripFusedActivation(plain);
   KernelContext plain_ctx{plain, ctx.input_infos, ctx.output_infos, ctx.constants, ctx.opset,
@@ -62,22 +62,24 @@ AlignedFloats ToLayout(const ir::Tensor& plain, Layout layout) {
 }  // namespace
 
 absl::StatusOr<ir::Tensor> PlainFromLayout(const float* data, Layout layout,
-                                           const ir::Shape& shape) {
-  ir::Tensor plain(ir::DType::kF32, shape);
+                                           const ir::Shape& shape, ir::DType dtype) {
+  ir::Tensor plain(dtype, shape);
   if (layout == Layout::kPlain) {
     std::memcpy(plain.raw(), data, plain.ByteSize());
     return plain;
   }
   if (shape.rank() != 4) return absl::InternalError("non-plain output of rank != 4");
-  const size_t floats = PhysicalBytes(layout, shape, ir::DType::kF32) / sizeof(float);
-  std::vector<bool> real(floats, false);
-  float* dst = plain.data<float>();
+  const size_t elem = ir::DTypeSize(dtype);
+  const size_t count = PhysicalBytes(layout, shape, dtype) / elem;
+  std::vector<bool> real(count, false);
+  const auto* src = reinterpret_cast<const std::byte*>(data);
+  auto* dst = static_cast<std::byte*>(plain.raw());
   ForEachNchw(shape, [&](int64_t n, int64_t c, int64_t h, int64_t w, int64_t i) {
     const int64_t at = LayoutOffset(layout, shape, n, c, h, w);
-    dst[i] = data[at];
+    std::memcpy(dst + i * elem, src + at * elem, elem);
     real[at] = true;
   });
-  for (size_t i = 0; i < floats; ++i) {
+  for (size_t i = 0; i < count && dtype == ir::DType::kF32; ++i) {
     if (!real[i] && data[i] != 0.0f) {
       return absl::InternalError(absl::StrCat("channel padding at float ", i, " is ", data[i]));
     }
@@ -100,9 +102,10 @@ KernelCase& KernelCase::AbsentInput() {
   return *this;
 }
 
-KernelCase& KernelCase::Output(ir::Shape shape) {
+KernelCase& KernelCase::Output(ir::Shape shape, ir::DType dtype) {
   node.outputs.push_back(absl::StrCat("out", output_shapes.size()));
   output_shapes.push_back(std::move(shape));
+  output_dtypes.push_back(dtype);
   return *this;
 }
 
@@ -119,7 +122,8 @@ KernelContext KernelCase::Context() const {
     ctx.constants.push_back(is_const ? &inputs[i] : nullptr);
   }
   for (size_t i = 0; i < output_shapes.size(); ++i) {
-    ctx.output_infos.push_back(ir::ValueInfo{node.outputs[i], ir::DType::kF32, output_shapes[i]});
+    const ir::DType dtype = i < output_dtypes.size() ? output_dtypes[i] : ir::DType::kF32;
+    ctx.output_infos.push_back(ir::ValueInfo{node.outputs[i], dtype, output_shapes[i]});
   }
   return ctx;
 }
@@ -168,7 +172,7 @@ absl::StatusOr<std::vector<ir::Tensor>> RunKernel(AnyFactory factory, const Kern
   std::vector<ir::Tensor> outputs;
   for (size_t i = 0; i < ctx.output_infos.size(); ++i) {
     auto plain = PlainFromLayout(out_buffers[i].get(), (*kernel)->OutputLayout(i),
-                            ctx.output_infos[i].shape);
+                                 ctx.output_infos[i].shape, ctx.output_infos[i].dtype);
     if (!plain.ok()) return plain.status();
     outputs.push_back(std::move(*plain));
   }

@@ -26,6 +26,7 @@ struct KernelCase {
   std::vector<ir::Tensor> inputs;
   std::vector<bool> constant;  // per input; missing entries mean false
   std::vector<ir::Shape> output_shapes;
+  std::vector<ir::DType> output_dtypes;  // parallel to output_shapes
   // Layout each input is handed to the kernel in (missing = kPlain);
   // RunKernel converts the plain tensors in `inputs` accordingly.
   std::vector<Layout> input_layouts;
@@ -33,7 +34,7 @@ struct KernelCase {
   // Convenience: adds input i (named "in<i>").
   KernelCase& Input(ir::Tensor t, bool is_constant = false);
   KernelCase& AbsentInput();
-  KernelCase& Output(ir::Shape shape);
+  KernelCase& Output(ir::Shape shape, ir::DType dtype = ir::DType::kF32);
 
   // A context referring to this case (valid while the case lives).
   KernelContext Context() const;
@@ -52,10 +53,11 @@ absl::StatusOr<std::vector<ir::Tensor>> RunKernel(AnyFactory factory, const Kern
 // Runs the reference kernel for the case.
 absl::StatusOr<std::vector<ir::Tensor>> RunReference(const KernelCase& c);
 
-// `data` (a value of `shape` in `layout`) as a plain tensor; INTERNAL when
-// blocked channel padding is not zero.
+// `data` (a value of `shape` and `dtype` in `layout`) as a plain tensor;
+// INTERNAL when f32 blocked channel padding is not zero.
 absl::StatusOr<ir::Tensor> PlainFromLayout(const float* data, Layout layout,
-                                           const ir::Shape& shape);
+                                           const ir::Shape& shape,
+                                           ir::DType dtype = ir::DType::kF32);
 
 // The element offset of (n, c, h, w) of an [N, C, H, W] value in `layout`.
 int64_t LayoutOffset(Layout layout, const ir::Shape& shape, int64_t n, int64_t c, int64_t h,

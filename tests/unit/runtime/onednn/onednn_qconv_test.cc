@@ -1,0 +1,192 @@
+// oneDNN int8 QLinearConv vs the integer reference kernel (ref_qlinear.cc)
+// over shapes, groups, strides, per-tensor/per-channel scales, u8/s8
+// sources with zero points, u8/s8/f32 outputs, fused activations and
+// saturating outputs. Integer outputs must match exactly (0 LSB); f32
+// outputs within 1e-5 relative. Also: on a CPU without VNNI (run with
+// ONEDNN_MAX_CPU_ISA=AVX2) full-range weights are refused, and adversarial
+// 7-bit-weight inputs (all extremes) still match exactly.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/runtime/cpu/onednn/onednn_kernels.h"
+#include "core/runtime/kernel_registry.h"
+#include "tests/unit/runtime/onednn/kernel_test_util.h"
+
+namespace fixpoint::runtime::onednn_test {
+namespace {
+
+using ir::DType;
+using ir::Shape;
+using ir::Tensor;
+
+Tensor Scalar(DType t, double v) {
+  Tensor s(t, Shape{});
+  if (t == DType::kF32) s.data<float>()[0] = static_cast<float>(v);
+  if (t == DType::kU8) s.data<uint8_t>()[0] = static_cast<uint8_t>(v);
+  if (t == DType::kI8) s.data<int8_t>()[0] = static_cast<int8_t>(v);
+  return s;
+}
+
+template <typename T>
+Tensor RandomInts(DType t, Shape shape, std::mt19937& rng, int lo, int hi) {
+  Tensor r(t, std::move(shape));
+  std::uniform_int_distribution<int> dist(lo, hi);
+  for (int64_t i = 0; i < r.NumElements(); ++i) r.data<T>()[i] = static_cast<T>(dist(rng));
+  return r;
+}
+
+struct QConvCase {
+  int64_t n, c, h, w, m, k, stride, pad, group;
+  DType x_type, y_type;  // y_type kF32: no y_scale/y_zero_point
+  int x_zp, y_zp;
+  bool per_channel;
+  std::string act;
+  float y_scale;
+  int w_lo, w_hi;
+};
+
+KernelCase MakeQConv(const QConvCase& q, std::mt19937& rng) {
+  KernelCase c = MakeCase("QLinearConv");
+  c.node.attrs["kernel_shape"] = std::vector<int64_t>{q.k, q.k};
+  c.node.attrs["strides"] = std::vector<int64_t>{q.stride, q.stride};
+  c.node.attrs["pads"] = std::vector<int64_t>{q.pad, q.pad, q.pad, q.pad};
+  c.node.attrs["dilations"] = std::vector<int64_t>{1, 1};
+  c.node.attrs["group"] = q.group;
+  if (!q.act.empty()) {
+    c.node.attrs["fused_activation"] = q.act;
+    c.node.attrs["fused_alpha"] = q.act == "Clip" ? -0.5f : 0.1f;
+    c.node.attrs["fused_beta"] = 0.8f;
+  }
+  const Shape xs{q.n, q.c, q.h, q.w};
+  if (q.x_type == DType::kU8) {
+    c.Input(RandomInts<uint8_t>(DType::kU8, xs, rng, 0, 255));
+  } else {
+    c.Input(RandomInts<int8_t>(DType::kI8, xs, rng, -128, 127));
+  }
+  c.Input(Scalar(DType::kF32, 0.02), true).Input(Scalar(q.x_type, q.x_zp), true);
+  c.Input(RandomInts<int8_t>(DType::kI8, Shape{q.m, q.c / q.group, q.k, q.k}, rng, q.w_lo, q.w_hi),
+          true);
+  const int64_t ns = q.per_channel ? q.m : 1;
+  Tensor ws(DType::kF32, q.per_channel ? Shape{q.m} : Shape{});
+  for (int64_t i = 0; i < ns; ++i) ws.data<float>()[i] = 0.003f + 0.0005f * static_cast<float>(i);
+  c.Input(std::move(ws), true);
+  c.Input(Tensor(DType::kI8, q.per_channel ? Shape{q.m} : Shape{}), true);  // zeros
+  if (q.y_type != DType::kF32) {
+    c.Input(Scalar(DType::kF32, q.y_scale), true).Input(Scalar(q.y_type, q.y_zp), true);
+  } else {
+    c.AbsentInput().AbsentInput();
+  }
+  c.Input(RandomInts<int32_t>(DType::kI32, Shape{q.m}, rng, -3000, 3000), true);
+  const int64_t oh = (q.h + 2 * q.pad - q.k) / q.stride + 1;
+  const int64_t ow = (q.w + 2 * q.pad - q.k) / q.stride + 1;
+  c.Output(Shape{q.n, q.m, oh, ow}, q.y_type);
+  return c;
+}
+
+// Runs both; integer outputs compared exactly, f32 within 1e-5 relative.
+::testing::AssertionResult MatchesIntegerReference(const KernelCase& c, DType y_type) {
+  std::string impl;
+  auto fast = RunKernel(&onednn::CreateQLinearConv, c, &impl);
+  if (!fast.ok()) return ::testing::AssertionFailure() << "oneDNN: " << fast.status();
+  auto ref = RunReference(c);
+  if (!ref.ok()) return ::testing::AssertionFailure() << "reference: " << ref.status();
+  const Tensor& a = (*fast)[0];
+  const Tensor& b = (*ref)[0];
+  int64_t bad = 0, first = -1;
+  for (int64_t i = 0; i < b.NumElements(); ++i) {
+    bool same;
+    if (y_type == DType::kU8) {
+      same = a.data<uint8_t>()[i] == b.data<uint8_t>()[i];
+    } else if (y_type == DType::kI8) {
+      same = a.data<int8_t>()[i] == b.data<int8_t>()[i];
+    } else {
+      const float x = a.data<float>()[i], y = b.data<float>()[i];
+      same = std::fabs(x - y) <= 1e-5f * (1.0f + std::fabs(y));
+    }
+    if (!same && first < 0) first = i;
+
+    bad += !same;
+  }
+  if (bad == 0) return ::testing::AssertionSuccess();
+
+  return ::testing::AssertionFailure() << bad << " of " << b.NumElements() << " differ, first at "
+                                       << first << " (" << impl << ")";
+}
+
+int WeightLimitForThisCpu() { return onednn::HasInt8DotProduct() ? 127 : 63; }
+
+TEST(OneDnnQConvTest, MatchesIntegerReferenceOverSweep) {
+  std::mt19937 rng(7);
+  const int lim = WeightLimitForThisCpu();
+  const std::vector<QConvCase> cases = {
+      {2, 3, 9, 9, 8, 3, 1, 1, 1, DType::kU8, DType::kU8, 0, 0, true, "Relu", 0.05f, -lim, lim},
+      {1, 16, 7, 7, 32, 3, 2, 1, 1, DType::kU8, DType::kU8, 128, 3, true, "", 0.2f, -lim, lim},
+      {2, 8, 6, 5, 8, 3, 1, 0, 8, DType::kU8, DType::kU8, 7, 0, false, "", 0.01f, -lim, lim},
+      {1, 12, 5, 5, 12, 1, 1, 0, 3, DType::kI8, DType::kI8, -5, 2, true, "LeakyRelu", 0.1f,
+       -lim, lim},
+      {3, 4, 8, 8, 6, 3, 1, 1, 2, DType::kU8, DType::kF32, 10, 0, true, "Relu", 1.0f, -lim, lim},
+      {1, 28, 13, 13, 64, 3, 1, 0, 1, DType::kU8, DType::kU8, 0, 0, true, "Clip", 0.02f, -lim,
+       lim},
+      // Saturating outputs: a tiny y_scale pushes most values to the rails.
+      {1, 8, 5, 5, 16, 3, 1, 1, 1, DType::kU8, DType::kI8, 3, -1, true, "", 0.0005f, -lim, lim},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const KernelCase c = MakeQConv(cases[i], rng);
+    if (cases[i].x_type == DType::kI8 && !onednn::HasInt8DotProduct()) {
+      // Not exact without VNNI even with 7-bit weights: refused.
+      EXPECT_EQ(onednn::CreateQLinearConv(c.Context()).status().code(),
+                absl::StatusCode::kUnimplemented);
+      continue;
+    }
+    EXPECT_TRUE(MatchesIntegerReference(c, cases[i].y_type)) << "case " << i;
+  }
+}
+
+TEST(OneDnnQConvTest, AdversarialExtremesDoNotOverflow) {
+  // Every source at 255 and every weight at the extreme the CPU allows: the
+  // largest possible u8 x s8 pair sums (a 16-bit step would saturate here
+  // without VNNI if 8-bit weights were accepted).
+  std::mt19937 rng(8);
+  const int lim = WeightLimitForThisCpu();
+  for (int sign : {1, -1}) {
+    QConvCase q{1, 64, 6, 6, 16, 3, 1, 1, 1, DType::kU8, DType::kF32, 0, 0, true, "", 1.0f,
+                sign > 0 ? lim : -lim - 1, sign > 0 ? lim : -lim - 1};
+    KernelCase c = MakeQConv(q, rng);
+    std::fill_n(c.inputs[0].data<uint8_t>(), c.inputs[0].NumElements(), uint8_t{255});
+    EXPECT_TRUE(MatchesIntegerReference(c, DType::kF32)) << "sign " << sign;
+  }
+}
+
+TEST(OneDnnQConvTest, FullRangeWeightsRefusedWithoutVnni) {
+  std::mt19937 rng(9);
+  QConvCase q{1, 8, 5, 5, 8, 3, 1, 1, 1, DType::kU8, DType::kU8, 0, 0, true, "", 0.1f, -128, 127};
+  KernelCase c = MakeQConv(q, rng);
+  c.inputs[3].data<int8_t>()[0] = -128;  // certainly outside 7 bits
+  auto kernel = onednn::CreateQLinearConv(c.Context());
+  if (onednn::HasInt8DotProduct()) {
+    EXPECT_TRUE(kernel.ok()) << kernel.status();
+    EXPECT_TRUE(MatchesIntegerReference(c, DType::kU8));
+  } else {
+    EXPECT_EQ(kernel.status().code(), absl::StatusCode::kUnimplemented);
+  }
+}
+
+TEST(OneDnnQConvTest, AsymmetricWeightsAndRuntimeParamsAreRefused) {
+  std::mt19937 rng(10);
+  QConvCase q{1, 4, 4, 4, 4, 3, 1, 1, 1, DType::kU8, DType::kU8, 0, 0, false, "", 0.1f, -60, 60};
+  KernelCase c = MakeQConv(q, rng);
+  c.inputs[5].data<int8_t>()[0] = 1;
+  EXPECT_EQ(onednn::CreateQLinearConv(c.Context()).status().code(),
+            absl::StatusCode::kUnimplemented);
+  KernelCase d = MakeQConv(q, rng);
+  d.constant[1] = false;  // x_scale computed at run time
+  EXPECT_EQ(onednn::CreateQLinearConv(d.Context()).status().code(),
+            absl::StatusCode::kUnimplemented);
+}
+
+}  // namespace
+}  // namespace fixpoint::runtime::onednn_test
