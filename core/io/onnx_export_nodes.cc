@@ -111,6 +111,22 @@ constexpr LaterAttr kLaterAttrs[] = {
     {"Shape", "end", 15},
 };
 
+// Input dtypes an op accepts only from a later opset (its type constraint
+// widened then).
+struct LaterType {
+  absl::string_view op;
+  ir::DType dtype;
+  int64_t since;
+};
+constexpr LaterType kLaterTypes[] = {
+    {"Add", ir::DType::kI8, 14}, {"Add", ir::DType::kU8, 14},
+    {"Sub", ir::DType::kI8, 14}, {"Sub", ir::DType::kU8, 14},
+    {"Mul", ir::DType::kI8, 14}, {"Mul", ir::DType::kU8, 14},
+    {"Div", ir::DType::kI8, 14}, {"Div", ir::DType::kU8, 14},
+    {"Relu", ir::DType::kI8, 14}, {"Relu", ir::DType::kI32, 14},
+    {"Relu", ir::DType::kI64, 14},
+};
+
 absl::Status Refuse(const ir::Node& node, absl::string_view why) {
   return absl::UnimplementedError(absl::StrCat(node.Describe(), ": ", why));
 }
@@ -339,9 +355,22 @@ absl::Status FixReshape(ir::Node& node, int64_t opset) {
   return absl::OkStatus();
 }
 
+absl::Status CheckTypeSupported(const ir::Node& node, const ExportContext& ctx) {
+  if (node.inputs.empty() || node.inputs[0].empty()) return absl::OkStatus();
+  const ir::DType dtype = DTypeOf(ctx, node.inputs[0]);
+  for (const LaterType& t : kLaterTypes) {
+    if (t.op == node.op_type && t.dtype == dtype && ctx.opset() < t.since) {
+      return Refuse(node, absl::StrCat("input type ", ir::DTypeName(dtype), " needs opset ",
+                                       t.since));
+    }
+  }
+  return absl::OkStatus();
+}
+
 // One node without fused activation.
 absl::Status LowerNode(ir::Node node, ExportContext& ctx) {
   const std::string& op = node.op_type;
+  FP_RETURN_IF_ERROR(CheckTypeSupported(node, ctx));
   if (op == "Softmax" || op == "LogSoftmax" || op == "Hardmax") {
     FP_ASSIGN_OR_RETURN(int64_t coerce, node.GetInt("coerce_2d", 0));
     if (coerce != 0) return EmitCoerced2d(std::move(node), ctx);

@@ -462,6 +462,10 @@ TEST(OnnxExporterTest, UnexpressibleIsUnimplementedListingNodes) {
   ASSERT_EQ(bytes.status().code(), absl::StatusCode::kUnimplemented) << bytes.status();
   EXPECT_THAT(bytes.status().message(), HasSubstr("Relu 'n': attribute(s) my_hint"));
 
+  bytes = ExportOnnx(OneNode("Relu", {2}, {}, ir::DType::kI32));
+  ASSERT_EQ(bytes.status().code(), absl::StatusCode::kUnimplemented) << bytes.status();
+  EXPECT_THAT(bytes.status().message(), HasSubstr("Relu 'n': input type i32 needs opset 14"));
+
   ir::Graph s = OneNode("Softmax", {-1, 3, -1}, {{"axis", int64_t{1}}, {"coerce_2d", int64_t{1}}});
   bytes = ExportOnnx(s);
   ASSERT_EQ(bytes.status().code(), absl::StatusCode::kUnimplemented) << bytes.status();
