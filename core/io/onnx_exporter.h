@@ -19,8 +19,8 @@
 //    over 2 GiB); the message lists every such op and node.
 //  - INVALID_ARGUMENT: bad options (opset outside 13..17) or a malformed
 //    graph (shape inference fails, attribute of the wrong kind).
-//  - Errors of ExportOnnxFile name the path (INTERNAL / PERMISSION_DENIED...
-//    for I/O failures); the target is never left half-written.
+//  - Errors of ExportOnnxFile name the path (INTERNAL with strerror for I/O
+//    failures); the target is never left half-written.
 #ifndef FIXPOINT_CORE_IO_ONNX_EXPORTER_H_
 #define FIXPOINT_CORE_IO_ONNX_EXPORTER_H_
 
