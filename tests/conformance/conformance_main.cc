@@ -1,7 +1,8 @@
 // Runs the ONNX backend conformance tests shipped by Debian's libonnx-testdata
 // and ends with `conformance: N passed, N failed, N skipped`. Each case runs in
 // a child process with a deadline, so a crash or hang is reported, not fatal.
-// With --expected, any listed case that does not pass fails the run.
+// With --expected, any listed case that does not pass fails the run. With
+// --roundtrip, a case passes only if its ONNX export round trip does too.
 #include <poll.h>
 #include <signal.h>
 #include <sys/wait.h>
@@ -32,10 +33,17 @@ ABSL_FLAG(std::string, write_passed, "", "write the passing cases (folder/name) 
 ABSL_FLAG(bool, reference, false, "use the reference kernels only (no oneDNN)");
 ABSL_FLAG(bool, verbose, false, "print every case, not only failures");
 ABSL_FLAG(int, timeout_s, 60, "per-case deadline in seconds");
+ABSL_FLAG(bool, roundtrip, false,
+          "also export each passing case to ONNX, check it with libonnx, re-import and run it; "
+          "outputs must match the direct run");
+ABSL_FLAG(bool, roundtrip_optimized, false,
+          "with --roundtrip: export the session's optimized graph (folded BN, fused "
+          "activations) instead of the imported one");
 
 namespace fs = std::filesystem;
 using fixpoint::conformance::CaseResult;
 using fixpoint::conformance::Outcome;
+using fixpoint::conformance::RoundTrip;
 
 namespace {
 
@@ -48,13 +56,13 @@ struct Report {
 
 // Runs one case in a child; its verdict comes back over a pipe as
 // "<P|F|S> detail".
-Report RunIsolated(const std::string& dir, bool use_onednn, int timeout_s) {
+Report RunIsolated(const std::string& dir, bool use_onednn, RoundTrip roundtrip, int timeout_s) {
   int fds[2];
   if (pipe(fds) != 0) return {Verdict::kCrashed, "pipe failed"};
   const pid_t pid = fork();
   if (pid == 0) {
     close(fds[0]);
-    CaseResult r = fixpoint::conformance::RunCase(dir, use_onednn);
+    CaseResult r = fixpoint::conformance::RunCase(dir, use_onednn, roundtrip);
     const char tag = r.outcome == Outcome::kPassed ? 'P' : r.outcome == Outcome::kSkipped ? 'S' : 'F';
     std::string msg = std::string(1, tag) + " " + r.detail.substr(0, 400);
     (void)!write(fds[1], msg.data(), msg.size());
@@ -107,7 +115,10 @@ int main(int argc, char** argv) {
   absl::ParseCommandLine(argc, argv);
   const fs::path root = absl::GetFlag(FLAGS_data_dir);
   const bool use_onednn = !absl::GetFlag(FLAGS_reference);
-  int passed = 0, failed = 0, skipped = 0, crashed = 0;
+  const RoundTrip roundtrip = !absl::GetFlag(FLAGS_roundtrip) ? RoundTrip::kNone
+                              : absl::GetFlag(FLAGS_roundtrip_optimized) ? RoundTrip::kOptimized
+                                                                         : RoundTrip::kImported;
+  int passed = 0, failed = 0, skipped = 0, crashed = 0, inexact = 0;
   std::vector<std::string> passing;
   const std::vector<std::string> folders =
       absl::StrSplit(absl::GetFlag(FLAGS_folders), ',', absl::SkipEmpty());
@@ -125,10 +136,13 @@ int main(int argc, char** argv) {
     for (const fs::path& c : cases) {
       const std::string name = folder + "/" + c.filename().string();
       if (name.find(absl::GetFlag(FLAGS_filter)) == std::string::npos) continue;
-      Report r = RunIsolated(c.string(), use_onednn, absl::GetFlag(FLAGS_timeout_s));
+      Report r = RunIsolated(c.string(), use_onednn, roundtrip, absl::GetFlag(FLAGS_timeout_s));
       const char* word = "PASS";
       switch (r.verdict) {
-        case Verdict::kPassed: ++passed; ++fp; passing.push_back(name); break;
+        case Verdict::kPassed:
+          ++passed; ++fp; passing.push_back(name);
+          if (r.detail.rfind("inexact", 0) == 0) ++inexact;
+          break;
         case Verdict::kSkipped: ++skipped; ++fs_; word = "SKIP"; break;
         case Verdict::kFailed: ++failed; ++ff; word = "FAIL"; break;
         case Verdict::kCrashed: ++failed; ++ff; ++crashed; word = "CRASH"; break;
@@ -161,6 +175,10 @@ int main(int argc, char** argv) {
   if (crashed) {
     std::cout << crashed << " cases crashed or hung\n";
     status = 1;
+  }
+  if (roundtrip != RoundTrip::kNone) {
+    std::cout << "roundtrip: " << passed - inexact << " of " << passed
+              << " passing cases bit-identical after export/import\n";
   }
   std::cout << "conformance: " << passed << " passed, " << failed << " failed, " << skipped
             << " skipped\n";
