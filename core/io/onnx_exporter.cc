@@ -160,8 +160,8 @@ absl::Status ExportOnnxFile(const ir::Graph& graph, const std::string& path,
     return s;
   }
   // The rename is durable only once the directory entry is.
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::string dir = parent.empty() ? std::string(".") : parent.string();
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY);
   if (dfd < 0) return Errno("cannot open directory", dir);
   const int rc = ::fsync(dfd);

@@ -55,13 +55,6 @@ std::vector<std::string> OpTypes(const onnx::ModelProto& m) {
   return ops;
 }
 
-const onnx::NodeProto* FindOnnxNode(const onnx::ModelProto& m, const std::string& op) {
-  for (const auto& n : m.graph().node()) {
-    if (n.op_type() == op) return &n;
-  }
-  return nullptr;
-}
-
 const onnx::TensorProto* FindInit(const onnx::ModelProto& m, const std::string& name) {
   for (const auto& t : m.graph().initializer()) {
     if (t.name() == name) return &t;

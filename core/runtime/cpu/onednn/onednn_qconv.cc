@@ -1,7 +1,4 @@
-// QLinearConv via oneDNN's int8 convolution. oneDNN computes, per output
-// channel m: v = oscale[m] * (acc_s32 + bias_s32[m]); post-ops (the fused
-// activation, in output units); + dst zero point; round to nearest even and
-// saturate — the order of the reference kernel (ref_qlinear.cc), with
+// QLinearConv via oneDNN's int8 convolution (parameters: onednn_qparams.h),
 // oscale[m] = x_scale * w_scale[m] / y_scale (without y_scale: the f32 output
 // x_scale * w_scale[m] * acc). The source zero point is an attribute (oneDNN
 // compensates it). Weights are reordered once, at creation.
@@ -13,6 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "core/runtime/cpu/onednn/onednn_kernels.h"
+#include "core/runtime/cpu/onednn/onednn_qparams.h"
 #include "core/runtime/cpu/onednn/onednn_util.h"
 #include "core/runtime/cpu/onednn/onednn_window.h"
 #include "core/util/status_macros.h"
@@ -21,89 +19,7 @@ namespace fixpoint::runtime::onednn {
 namespace {
 
 enum Input { kX, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias };
-
-const ir::Tensor* Constant(const KernelContext& ctx, int i) {
-  return i < static_cast<int>(ctx.constants.size()) ? ctx.constants[i] : nullptr;
-}
-
-int32_t IntAt(const ir::Tensor& t, int64_t i) {
-  if (t.dtype() == ir::DType::kU8) return t.data<uint8_t>()[i];
-  if (t.dtype() == ir::DType::kI8) return t.data<int8_t>()[i];
-  return t.data<int32_t>()[i];
-}
-
-// Scales, zero points and post-ops from the constant parameters.
-struct QParams {
-  std::vector<float> oscale;
-  int32_t x_zp = 0, y_zp = 0;
-  bool int_out = false;
-};
-
-absl::StatusOr<QParams> ReadParams(const KernelContext& ctx, int64_t m) {
-  for (int i : {kXScale, kXZp, kW, kWScale, kWZp}) {
-    if (Constant(ctx, i) == nullptr) return Unsupported(ctx.node, "non-constant parameters");
-  }
-  QParams p;
-  p.int_out = ctx.node.HasInput(kYScale);
-  if (p.int_out && (Constant(ctx, kYScale) == nullptr || Constant(ctx, kYZp) == nullptr)) {
-    return Unsupported(ctx.node, "non-constant output parameters");
-  }
-  if (ctx.node.HasInput(kBias) && Constant(ctx, kBias) == nullptr) {
-    return Unsupported(ctx.node, "non-constant bias");
-  }
-  const ir::Tensor& ws = *Constant(ctx, kWScale);
-  const ir::Tensor& wzp = *Constant(ctx, kWZp);
-  for (int64_t i = 0; i < wzp.NumElements(); ++i) {
-    if (IntAt(wzp, i) != 0) return Unsupported(ctx.node, "asymmetric weights");
-  }
-  const float xs = Constant(ctx, kXScale)->data<float>()[0];
-  const float ys = p.int_out ? Constant(ctx, kYScale)->data<float>()[0] : 1.0f;
-  for (int64_t c = 0; c < m; ++c) {
-    const float w = ws.data<float>()[ws.NumElements() == 1 ? 0 : c];
-    p.oscale.push_back(p.int_out ? xs * w / ys : xs * w);
-  }
-  p.x_zp = IntAt(*Constant(ctx, kXZp), 0);
-  if (p.int_out) p.y_zp = IntAt(*Constant(ctx, kYZp), 0);
-  return p;
-}
-
-// Without VNNI, u8 x s8 pairs are summed in a saturating 16-bit step: only
-// u8 sources with 7-bit weights are exact there (see the research notes on
-// AVX2; s8 sources differ even with 7-bit weights, measured in
-// OneDnnQConvTest under ONEDNN_MAX_CPU_ISA=AVX2).
-absl::Status CheckNoSaturation(const KernelContext& ctx) {
-  if (HasInt8DotProduct()) return absl::OkStatus();
-  if (ctx.input_infos[kX].dtype != ir::DType::kU8) {
-    return Unsupported(ctx.node, "s8 sources are not exact on a CPU without VNNI");
-  }
-  const ir::Tensor& w = *Constant(ctx, kW);
-  for (int64_t i = 0; i < w.NumElements(); ++i) {
-    const int v = w.data<int8_t>()[i];
-    if (v < -64 || v > 63) {
-      return Unsupported(ctx.node,
-                         "8-bit weights would saturate oneDNN's 16-bit step on a CPU without "
-                         "VNNI; quantize with reduced-range (7-bit) weights");
-    }
-  }
-  return absl::OkStatus();
-}
-
-absl::Status AppendActivation(const ir::Node& node, float y_scale, dnnl::post_ops& ops) {
-  FP_ASSIGN_OR_RETURN(std::string act, node.GetString("fused_activation", ""));
-  FP_ASSIGN_OR_RETURN(float alpha, node.GetFloat("fused_alpha", 0.0f));
-  FP_ASSIGN_OR_RETURN(float beta, node.GetFloat("fused_beta", 0.0f));
-  if (act.empty()) return absl::OkStatus();
-  if (act == "Relu") {
-    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, 0.0f, 0.0f);
-  } else if (act == "LeakyRelu") {
-    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_relu, alpha, 0.0f);
-  } else if (act == "Clip") {
-    ops.append_eltwise(1.0f, dnnl::algorithm::eltwise_clip, alpha / y_scale, beta / y_scale);
-  } else {
-    return Unsupported(node, absl::StrCat("fused ", act, " on an integer op"));
-  }
-  return absl::OkStatus();
-}
+constexpr QInputs kConvInputs{kX, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias};
 
 KernelOr Build(const KernelContext& ctx) {
   const ir::ValueInfo& x = ctx.input_infos[kX];
@@ -122,8 +38,8 @@ KernelOr Build(const KernelContext& ctx) {
     w = {group, m / group};
     w.insert(w.end(), w_user.begin() + 1, w_user.end());
   }
-  FP_ASSIGN_OR_RETURN(QParams q, ReadParams(ctx, m));
-  FP_RETURN_IF_ERROR(CheckNoSaturation(ctx));
+  FP_ASSIGN_OR_RETURN(QParams q, ReadQParams(ctx, kConvInputs, m));
+  FP_RETURN_IF_ERROR(CheckNoSaturation(ctx, kConvInputs));
   FP_ASSIGN_OR_RETURN(Window win, ParseWindow(ctx.node, {src[2], src[3]}, {dst[2], dst[3]},
                                               {w_user[2], w_user[3]}));
   using dt = dnnl::memory::data_type;
@@ -135,14 +51,7 @@ KernelOr Build(const KernelContext& ctx) {
   const dnnl::convolution_forward::desc desc(
       dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_any, w_any,
       bias, dst_any, win.strides, win.DnnlDilations(), win.pad_begin, win.pad_end);
-  dnnl::primitive_attr attr = UserScratchpadAttr();
-  attr.set_output_scales(q.oscale.size() > 1 ? 1 << 1 : 0, q.oscale);
-  if (q.x_zp != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {q.x_zp});
-  if (q.y_zp != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {q.y_zp});
-  dnnl::post_ops ops;
-  const float ys = q.int_out ? Constant(ctx, kYScale)->data<float>()[0] : 1.0f;
-  FP_RETURN_IF_ERROR(AppendActivation(ctx.node, ys, ops));
-  attr.set_post_ops(ops);
+  FP_ASSIGN_OR_RETURN(dnnl::primitive_attr attr, QuantAttr(ctx.node, q, /*channel_dim=*/1));
   const dnnl::convolution_forward::primitive_desc pd(desc, attr, CpuEngine());
 
   SequenceBuilder builder(ctx.node);
