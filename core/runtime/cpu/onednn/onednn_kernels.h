@@ -52,6 +52,8 @@ KernelOr CreateBatchNorm(const KernelContext& ctx);
 // constant, weights are asymmetric, or the CPU lacks VNNI and a weight falls
 // outside [-64, 63] (its u8 x s8 pairs would saturate a 16-bit intermediate).
 KernelOr CreateQLinearConv(const KernelContext& ctx);
+// QGemm (transA = 0, alpha = 1) with oneDNN's int8 matmul, same rules.
+KernelOr CreateQGemm(const KernelContext& ctx);
 // Whether int8 products run without a saturating 16-bit step (VNNI) on the
 // ISA oneDNN dispatches to.
 bool HasInt8DotProduct();

@@ -44,6 +44,7 @@ constexpr OneDnnOp kOneDnnKernels[] = {
     {"LogSoftmax", &CreateSoftmax, false},
     {"BatchNormalization", &CreateBatchNorm, true},
     {"QLinearConv", &CreateQLinearConv, true},
+    {"QGemm", &CreateQGemm, false},
 };
 
 }  // namespace

@@ -1,13 +1,15 @@
 // oneDNN int8 QLinearConv vs the integer reference kernel (ref_qlinear.cc)
 // over shapes, groups, strides, per-tensor/per-channel scales, u8/s8
 // sources with zero points, u8/s8/f32 outputs, fused activations and
-// saturating outputs. Integer outputs must match exactly (0 LSB); f32
-// outputs within 1e-5 relative. Also: on a CPU without VNNI (run with
+// saturating outputs. QLinearConv integer outputs must match exactly (0
+// LSB), QGemm's within 1 LSB (at most 1% or one value off by one); f32 outputs within
+// 1e-5 relative. Also: on a CPU without VNNI (run with
 // ONEDNN_MAX_CPU_ISA=AVX2) full-range weights are refused, and adversarial
 // 7-bit-weight inputs (all extremes) still match exactly.
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -186,6 +188,86 @@ TEST(OneDnnQConvTest, AsymmetricWeightsAndRuntimeParamsAreRefused) {
   d.constant[1] = false;  // x_scale computed at run time
   EXPECT_EQ(onednn::CreateQLinearConv(d.Context()).status().code(),
             absl::StatusCode::kUnimplemented);
+}
+
+struct QGemmCase {
+  int64_t m, k, n;
+  bool trans_b;
+  DType a_type, y_type;
+  int a_zp, y_zp;
+  bool per_channel;
+  std::string act;
+  float y_scale;
+};
+
+KernelCase MakeQGemm(const QGemmCase& q, std::mt19937& rng) {
+  const int lim = WeightLimitForThisCpu();
+  KernelCase c = MakeCase("QGemm");
+  c.node.attrs["transB"] = int64_t{q.trans_b};
+  if (!q.act.empty()) c.node.attrs["fused_activation"] = q.act;
+  if (q.a_type == DType::kU8) {
+    c.Input(RandomInts<uint8_t>(DType::kU8, Shape{q.m, q.k}, rng, 0, 255));
+  } else {
+    c.Input(RandomInts<int8_t>(DType::kI8, Shape{q.m, q.k}, rng, -128, 127));
+  }
+  c.Input(Scalar(DType::kF32, 0.01), true).Input(Scalar(q.a_type, q.a_zp), true);
+  const Shape bs = q.trans_b ? Shape{q.n, q.k} : Shape{q.k, q.n};
+  c.Input(RandomInts<int8_t>(DType::kI8, bs, rng, -lim, lim), true);
+  Tensor s(DType::kF32, q.per_channel ? Shape{q.n} : Shape{});
+  for (int64_t i = 0; i < s.NumElements(); ++i) s.data<float>()[i] = 0.002f + 0.0001f * i;
+  c.Input(std::move(s), true);
+  c.Input(Tensor(DType::kI8, q.per_channel ? Shape{q.n} : Shape{}), true);
+  c.Input(RandomInts<int32_t>(DType::kI32, Shape{q.n}, rng, -5000, 5000), true);
+  if (q.y_type != DType::kF32) {
+    c.Input(Scalar(DType::kF32, q.y_scale), true).Input(Scalar(q.y_type, q.y_zp), true);
+  }
+  c.Output(Shape{q.m, q.n}, q.y_type);
+  return c;
+}
+
+TEST(OneDnnQGemmTest, MatchesIntegerReferenceOverSweep) {
+  std::mt19937 rng(11);
+  const std::vector<QGemmCase> cases = {
+      {64, 1600, 512, true, DType::kU8, DType::kU8, 0, 0, true, "Relu", 0.05f},
+      {3, 512, 10, true, DType::kU8, DType::kF32, 0, 0, true, "", 1.0f},
+      {5, 33, 7, false, DType::kU8, DType::kU8, 128, 4, false, "", 0.02f},
+      {2, 64, 16, true, DType::kI8, DType::kI8, -3, 1, true, "LeakyRelu", 0.03f},
+      {4, 100, 9, false, DType::kU8, DType::kI8, 9, -2, true, "Clip", 0.0002f},  // saturating
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    const KernelCase c = MakeQGemm(cases[i], rng);
+    if (cases[i].a_type == DType::kI8 && !onednn::HasInt8DotProduct()) {
+      EXPECT_EQ(onednn::CreateQGemm(c.Context()).status().code(),
+                absl::StatusCode::kUnimplemented);
+      continue;
+    }
+    std::string impl;
+    auto fast = RunKernel(&onednn::CreateQGemm, c, &impl);
+    auto ref = RunReference(c);
+    ASSERT_TRUE(fast.ok()) << fast.status();
+    ASSERT_TRUE(ref.ok()) << ref.status();
+    const Tensor& a = (*fast)[0];
+    const Tensor& b = (*ref)[0];
+    // Integer outputs: within 1 LSB, and nearly all exact (oneDNN's matmul
+    // may fuse the zero-point add into the scaling (one rounding instead of
+    // two), which moves a value that lies within an ulp of a .5 tie).
+    int64_t off_by_one = 0, bad = 0;
+    for (int64_t j = 0; j < b.NumElements(); ++j) {
+      if (cases[i].y_type == DType::kF32) {
+        bad += std::fabs(a.data<float>()[j] - b.data<float>()[j]) >
+               1e-5f * (1.0f + std::fabs(b.data<float>()[j]));
+        continue;
+      }
+      const bool u8 = cases[i].y_type == DType::kU8;
+      const int x = u8 ? a.data<uint8_t>()[j] : a.data<int8_t>()[j];
+      const int r = u8 ? b.data<uint8_t>()[j] : b.data<int8_t>()[j];
+      bad += std::abs(x - r) > 1;
+      off_by_one += std::abs(x - r) == 1;
+    }
+    EXPECT_EQ(bad, 0) << "case " << i << " (" << impl << ")";
+    EXPECT_LE(off_by_one, std::max<int64_t>(1, b.NumElements() / 100))
+        << "case " << i << " (" << impl << ")";
+  }
 }
 
 }  // namespace
