@@ -1,5 +1,5 @@
 // MaxPool, AveragePool, GlobalAveragePool, GlobalMaxPool via oneDNN
-// pooling_v2 (which has dilations). ceil_mode becomes extra end padding
+// pooling_v2 (which has dilations); MaxPool also on u8/s8. ceil_mode becomes extra end padding
 // computed from the output shape.
 #include <string>
 #include <vector>
@@ -74,13 +74,13 @@ absl::StatusOr<PoolConfig> ParsePool(const KernelContext& ctx, const Dims& src,
 }
 
 KernelOr BuildPool(const KernelContext& ctx, const Dims& src_dims, const Dims& dst_dims,
-                   const PoolConfig& c) {
+                   const PoolConfig& c, dnnl::memory::data_type dt) {
   // A blocked src keeps its layout for dst (plain stays plain).
   const Layout layout = ctx.InputLayout(0);
   if (layout != Layout::kPlain && src_dims.size() != 4) {
     return Unsupported(ctx.node, "blocked layout needs rank 4");
   }
-  const Desc src = LayoutDesc(src_dims, layout), dst = LayoutDesc(dst_dims, layout);
+  const Desc src = LayoutDesc(src_dims, layout, dt), dst = LayoutDesc(dst_dims, layout, dt);
   const dnnl::pooling_v2_forward::desc desc(dnnl::prop_kind::forward_inference, c.alg, src, dst,
                                             c.window.strides, c.window.kernel,
                                             c.window.DnnlDilations(), c.window.pad_begin,
@@ -92,8 +92,23 @@ KernelOr BuildPool(const KernelContext& ctx, const Dims& src_dims, const Dims& d
   return std::move(builder).Build(ImplName(pd), {layout});
 }
 
+// f32 for every pool; u8/s8 for MaxPool (exact on quantized values, which
+// the QDQ lowering feeds it).
+absl::StatusOr<dnnl::memory::data_type> PoolType(const KernelContext& ctx) {
+  const ir::DType t = ctx.input_infos.empty() ? ir::DType::kF32 : ctx.input_infos[0].dtype;
+  const bool int8 = t == ir::DType::kU8 || t == ir::DType::kI8;
+  if (!int8 || ctx.node.op_type != "MaxPool") {
+    FP_RETURN_IF_ERROR(RequireF32(ctx));
+    return dnnl::memory::data_type::f32;
+  }
+  if (ctx.output_infos[0].dtype != t || !ctx.input_infos[0].shape.IsStatic()) {
+    return Unsupported(ctx.node, "output dtype or shape");
+  }
+  return *DnnlType(t);
+}
+
 KernelOr CreatePoolUnguarded(const KernelContext& ctx) {
-  FP_RETURN_IF_ERROR(RequireF32(ctx));
+  FP_ASSIGN_OR_RETURN(dnnl::memory::data_type dt, PoolType(ctx));
   if (ctx.input_infos.empty() || ctx.input_infos[0].name.empty()) {
     return absl::InvalidArgumentError(absl::StrCat(ctx.node.Describe(), ": no input"));
   }
@@ -106,7 +121,7 @@ KernelOr CreatePoolUnguarded(const KernelContext& ctx) {
     return Unsupported(ctx.node, "only 1-3 spatial dims");
   }
   FP_ASSIGN_OR_RETURN(PoolConfig config, ParsePool(ctx, src, dst));
-  return BuildPool(ctx, src, dst, config);
+  return BuildPool(ctx, src, dst, config, dt);
 }
 
 }  // namespace

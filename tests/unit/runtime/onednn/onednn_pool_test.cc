@@ -2,6 +2,7 @@
 // ceil_mode, count_include_pad, global pools, and the refused corner.
 #include <gtest/gtest.h>
 
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -106,6 +107,34 @@ TEST(OneDnnPoolTest, GlobalPools) {
       KernelCase c = MakeCase(op);
       c.Input(Random(Shape(dims), rng)).Output(Shape(out));
       EXPECT_TRUE(MatchesReference(c));
+    }
+  }
+}
+
+// MaxPool on quantized values (what the QDQ lowering produces): u8 and s8,
+// padded and strided, equal to the reference exactly.
+TEST(OneDnnPoolTest, Int8MaxPoolMatchesReference) {
+  std::mt19937 rng(31);
+  std::uniform_int_distribution<int> dist(0, 255);
+  for (ir::DType t : {ir::DType::kU8, ir::DType::kI8}) {
+    {
+      KernelCase c = MakeCase("MaxPool");
+      c.node.attrs["kernel_shape"] = std::vector<int64_t>{3, 3};
+      c.node.attrs["strides"] = std::vector<int64_t>{2, 2};
+      c.node.attrs["pads"] = std::vector<int64_t>{1, 1, 1, 1};
+      ir::Tensor x(t, Shape{2, 5, 7, 6});
+      for (int64_t i = 0; i < x.NumElements(); ++i) {
+        static_cast<uint8_t*>(x.raw())[i] = static_cast<uint8_t>(dist(rng));
+      }
+      c.Input(std::move(x)).Output(Shape{2, 5, 4, 3}, t);
+      std::string impl;
+      auto fast = RunKernel(FindOneDnnKernel("MaxPool"), c, &impl);
+      auto ref = RunReference(c);
+      ASSERT_TRUE(fast.ok()) << fast.status();
+      ASSERT_TRUE(ref.ok()) << ref.status();
+      EXPECT_EQ(std::memcmp((*fast)[0].raw(), (*ref)[0].raw(), (*ref)[0].ByteSize()), 0)
+          << ir::DTypeName(t) << " " << impl;
+      EXPECT_NE(impl.find("onednn"), std::string::npos);
     }
   }
 }
