@@ -12,6 +12,8 @@ packages=(
   libonnx-dev                               # ONNX protobuf definitions (onnx_proto)
   libprotobuf-dev protobuf-compiler         # ONNX protos; protoc for proto/tensorflow
   zlib1g-dev                                # gzip'd IDX datasets
+  libssl-dev                                # SHA-256 of datasets and artifacts (libcrypto)
+  nlohmann-json3-dev                        # manifest.json and --json output
   libgtest-dev libgmock-dev libbenchmark-dev  # tests and micro-benchmarks
   dataset-fashion-mnist                     # reference data set (demo, accuracy tests)
   libonnx-testdata                          # ONNX backend conformance tests
