@@ -13,8 +13,10 @@ namespace {
 constexpr char kUsage[] =
     "fixpoint <command> [flags]\n"
     "commands:\n"
-    "  eval   fp32 accuracy and throughput of a model on a labelled dataset\n"
-    "  dump   the imported graph and the kernels bound for it\n";
+    "  eval      accuracy and throughput of a model (float or QDQ) on a labelled dataset\n"
+    "  dump      the imported graph and the kernels bound for it\n"
+    "  quantize  calibrate and quantize a model to an int8 QDQ artifact directory\n"
+    "  report    show a quantized artifact's manifest and per-tensor parameters\n";
 
 }  // namespace
 
@@ -29,6 +31,8 @@ int main(int argc, char** argv) {
   std::vector<std::string> args(rest.begin() + 2, rest.end());
   if (command == "eval") return fixpoint::client::RunEvalCommand(args);
   if (command == "dump") return fixpoint::client::RunDumpCommand(args);
+  if (command == "quantize") return fixpoint::client::RunQuantizeCommand(args);
+  if (command == "report") return fixpoint::client::RunReportCommand(args);
   std::cerr << "fixpoint: unknown command '" << command << "'\n" << kUsage;
   return 2;
 }

@@ -13,6 +13,12 @@ namespace fixpoint::client {
 int RunEvalCommand(const std::vector<std::string>& args);
 // fixpoint dump: the imported, optimized graph and the kernels bound for it.
 int RunDumpCommand(const std::vector<std::string>& args);
+// fixpoint quantize: calibrate, quantize and write an artifact directory
+// (model.onnx + manifest.json), optionally with a float vs int8 report.
+int RunQuantizeCommand(const std::vector<std::string>& args);
+// fixpoint report: a stored artifact's manifest (method, accuracy, per-tensor
+// scale / zero point / fix_pos table).
+int RunReportCommand(const std::vector<std::string>& args);
 
 }  // namespace fixpoint::client
 

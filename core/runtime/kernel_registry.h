@@ -5,6 +5,7 @@
 #define FIXPOINT_CORE_RUNTIME_KERNEL_REGISTRY_H_
 
 #include <memory>
+#include <string>
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
@@ -17,6 +18,8 @@ namespace fixpoint::runtime {
 KernelFactory FindReferenceKernel(absl::string_view op_type);
 // oneDNN fp32 kernel factory for an op type, or nullptr if none.
 KernelFactory FindOneDnnKernel(absl::string_view op_type);
+// The oneDNN library version in use, e.g. "2.6.3", for manifests and logs.
+std::string OneDnnVersion();
 // Whether that oneDNN factory is layout-aware: it may be given blocked input
 // layouts (KernelContext::input_layouts) and may write blocked outputs.
 bool OneDnnReadsBlockedLayouts(absl::string_view op_type);

@@ -1,6 +1,8 @@
 // The explicit list of op types with a oneDNN fp32 kernel.
 
+#include "absl/strings/str_cat.h"
 #include "core/runtime/cpu/onednn/onednn_kernels.h"
+#include "core/runtime/cpu/onednn/onednn_util.h"
 #include "core/runtime/kernel_registry.h"
 
 namespace fixpoint::runtime {
@@ -54,6 +56,11 @@ KernelFactory FindOneDnnKernel(absl::string_view op_type) {
     if (op_type == op.name) return op.factory;
   }
   return nullptr;
+}
+
+std::string OneDnnVersion() {
+  const dnnl::version_t* v = dnnl::version();
+  return absl::StrCat(v->major, ".", v->minor, ".", v->patch);
 }
 
 bool OneDnnReadsBlockedLayouts(absl::string_view op_type) {

@@ -1,0 +1,255 @@
+// fixpoint quantize / fixpoint report: post-training quantization of a local
+// model into an artifact directory, and the report of a stored artifact.
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <vector>
+
+#include "absl/flags/flag.h"
+#include "absl/strings/str_format.h"
+#include "absl/strings/str_split.h"
+#include "client/local_commands.h"
+#include "core/eval/compare_eval.h"
+#include "core/io/dataset.h"
+#include "core/io/onnx_importer.h"
+#include "core/quant/artifact.h"
+#include "core/quant/quantizer.h"
+#include "core/runtime/kernel_registry.h"
+#include "core/runtime/session.h"
+#include "core/util/sha256.h"
+
+ABSL_DECLARE_FLAG(std::string, model);
+ABSL_DECLARE_FLAG(std::string, preprocess);
+ABSL_DECLARE_FLAG(int, batch);
+ABSL_DECLARE_FLAG(int, threads);
+ABSL_DECLARE_FLAG(bool, json);
+
+ABSL_FLAG(std::string, calib, "", "calibration dataset (IDX, CSV or .npy)");
+ABSL_FLAG(std::string, calib_labels, "", "labels of an IDX/.npy calibration set (unused; optional)");
+ABSL_FLAG(std::string, method, "entropy",
+          "calibration method: minmax, moving-average-minmax, percentile, entropy, mse, "
+          "pof2-nonoverflow, pof2-mindiffs");
+ABSL_FLAG(int64_t, calib_size, 1000, "calibration images (first N of --calib; 0 = all)");
+ABSL_FLAG(std::string, eval, "", "optional labelled evaluation dataset (float vs int8 report)");
+ABSL_FLAG(std::string, eval_labels, "", "labels of an IDX/.npy evaluation set");
+ABSL_FLAG(std::string, out, "", "artifact directory to create (model.onnx + manifest.json)");
+ABSL_FLAG(bool, symmetric_activations, false, "s8 symmetric activations (default u8 asymmetric)");
+ABSL_FLAG(bool, per_tensor_weights, false, "per-tensor weights (default per-channel)");
+ABSL_FLAG(double, percentile, 99.99, "percentile method: percent of values kept");
+ABSL_FLAG(std::string, exclude_nodes, "", "comma-separated node names kept in float");
+ABSL_FLAG(std::string, exclude_op_types, "", "comma-separated op types kept in float");
+ABSL_FLAG(std::string, input_nodes, "", "comma-separated start of the quantized region");
+ABSL_FLAG(std::string, output_nodes, "", "comma-separated end of the quantized region");
+ABSL_FLAG(std::string, artifact, "", "artifact directory (fixpoint report)");
+
+namespace fixpoint::client {
+namespace {
+
+constexpr char kVersion[] = "0.3.0";
+
+int Fail(const absl::Status& status, const char* what) {
+  std::cerr << "fixpoint: " << what << ": " << status << "\n";
+  return 1;
+}
+
+std::vector<std::string> List(const std::string& csv) {
+  std::vector<std::string> out;
+  for (absl::string_view s : absl::StrSplit(csv, ',', absl::SkipEmpty())) out.emplace_back(s);
+  return out;
+}
+
+std::string NowUtc() {
+  const std::time_t t = std::time(nullptr);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
+  return buf;
+}
+
+// A progress line on stderr when it is a terminal (and --json is off).
+std::function<void(int64_t, int64_t)> ProgressBar(const char* phase) {
+  if (!isatty(STDERR_FILENO) || absl::GetFlag(FLAGS_json)) return nullptr;
+  return [phase](int64_t done, int64_t total) {
+    const int width = 30;
+    const int filled = total > 0 ? static_cast<int>(width * done / total) : 0;
+    std::fprintf(stderr, "\r  %-11s [%s%s] %lld/%lld", phase, std::string(filled, '#').c_str(),
+                 std::string(width - filled, '.').c_str(), static_cast<long long>(done),
+                 static_cast<long long>(total));
+    if (done >= total) std::fprintf(stderr, "\r\033[K");
+  };
+}
+
+absl::StatusOr<io::Dataset> Load(const std::string& path, const std::string& labels,
+                                 int64_t limit) {
+  io::PreprocessSpec spec;
+  if (!absl::GetFlag(FLAGS_preprocess).empty()) {
+    auto parsed = io::PreprocessSpec::Parse(absl::GetFlag(FLAGS_preprocess));
+    if (!parsed.ok()) return parsed.status();
+    spec = *parsed;
+  }
+  io::LoadOptions load;
+  load.labels_path = labels;
+  load.max_items = limit;
+  return io::LoadDataset(path, spec, load);
+}
+
+absl::StatusOr<std::unique_ptr<runtime::Session>> NewSession(ir::Graph graph) {
+  runtime::SessionOptions options;
+  options.intra_op_threads = absl::GetFlag(FLAGS_threads);
+  return runtime::Session::Create(std::move(graph), options);
+}
+
+void PrintTensors(const quant::Manifest& m) {
+  std::cout << absl::StrFormat("%-48s %-4s %12s %6s %8s %12s %12s\n", "tensor", "type", "scale",
+                               "zp", "fix_pos", "min", "max");
+  for (const quant::QuantizedTensorInfo& t : m.tensors) {
+    std::cout << absl::StrFormat("%-48s %-4s %12.6g %6d %8s %12.5g %12.5g%s\n", t.name,
+                                 ir::DTypeName(t.dtype), t.scale, t.zero_point,
+                                 t.fix_pos ? std::to_string(*t.fix_pos) : "-", t.calibrated_min,
+                                 t.calibrated_max,
+                                 t.params_from.empty() ? "" : " (= " + t.params_from + ")");
+  }
+}
+
+nlohmann::ordered_json SummaryJson(const quant::Manifest& m, const std::string& out) {
+  nlohmann::ordered_json j;
+  j["artifact"] = out;
+  j["method"] = m.method;
+  j["scheme"] = m.scheme;
+  j["calib_images"] = m.calib_images;
+  j["calib_seconds"] = m.calib_seconds;
+  j["calib_sha256"] = m.calib_sha256;
+  if (m.accuracy) {
+    j["eval_images"] = m.accuracy->images;
+    j["fp32_top1"] = m.accuracy->fp32_top1;
+    j["int8_top1"] = m.accuracy->int8_top1;
+    j["top1_drop_pp"] = m.accuracy->top1_drop_pp();
+    j["top1_agreement"] = m.accuracy->top1_agreement;
+  }
+  j["quantized_tensors"] = m.tensors.size();
+  return j;
+}
+
+void PrintSummary(const quant::Manifest& m, const std::string& out) {
+  std::cout << absl::StrFormat("artifact   %s\nmethod     %s (%s)\ncalibrated %d images in %.2f s\n",
+                               out, m.method, m.scheme, m.calib_images, m.calib_seconds);
+  if (m.accuracy) {
+    const quant::AccuracyReport& a = *m.accuracy;
+    std::cout << absl::StrFormat(
+        "evaluated  %d images of %s\nfp32 top-1 %.2f %%\nint8 top-1 %.2f %%  (drop %.2f points)\n"
+        "agreement  %.2f %% of images get the same top-1\n",
+        a.images, a.dataset, 100 * a.fp32_top1, 100 * a.int8_top1, a.top1_drop_pp(),
+        100 * a.top1_agreement);
+  }
+}
+
+}  // namespace
+
+int RunQuantizeCommand(const std::vector<std::string>&) {
+  const std::string model_path = absl::GetFlag(FLAGS_model);
+  const std::string out = absl::GetFlag(FLAGS_out);
+  if (model_path.empty() || absl::GetFlag(FLAGS_calib).empty() || out.empty()) {
+    std::cerr << "usage: fixpoint quantize --model M.onnx --calib D --out DIR [--method M]\n"
+                 "         [--calib_size N] [--eval D --eval_labels L] [--json]\n";
+    return 2;
+  }
+  auto graph = io::ImportOnnxFile(model_path);
+  if (!graph.ok()) return Fail(graph.status(), "loading model");
+  auto calib = Load(absl::GetFlag(FLAGS_calib), absl::GetFlag(FLAGS_calib_labels),
+                    absl::GetFlag(FLAGS_calib_size));
+  if (!calib.ok()) return Fail(calib.status(), "loading calibration dataset");
+
+  quant::QuantizeOptions options;
+  options.method = absl::GetFlag(FLAGS_method);
+  options.calibrator.percentile = absl::GetFlag(FLAGS_percentile);
+  options.symmetric_activations = absl::GetFlag(FLAGS_symmetric_activations);
+  options.per_channel_weights = !absl::GetFlag(FLAGS_per_tensor_weights);
+  options.selection.exclude_nodes = List(absl::GetFlag(FLAGS_exclude_nodes));
+  options.selection.exclude_op_types = List(absl::GetFlag(FLAGS_exclude_op_types));
+  options.selection.input_nodes = List(absl::GetFlag(FLAGS_input_nodes));
+  options.selection.output_nodes = List(absl::GetFlag(FLAGS_output_nodes));
+  options.num_images = absl::GetFlag(FLAGS_calib_size);
+  options.threads = absl::GetFlag(FLAGS_threads);
+  options.progress = ProgressBar("calibrating");
+  auto result = quant::Quantize(*graph, *calib, options);
+  if (!result.ok()) return Fail(result.status(), "quantizing");
+
+  quant::Manifest manifest;
+  manifest.source_model = model_path;
+  auto source_sha = util::Sha256File(model_path);
+  if (!source_sha.ok()) return Fail(source_sha.status(), "hashing model");
+  manifest.source_sha256 = *source_sha;
+  manifest.method = result->method;
+  manifest.scheme = quant::SchemeName(options);
+  manifest.calib_dataset = absl::GetFlag(FLAGS_calib);
+  auto calib_sha = util::Sha256File(absl::GetFlag(FLAGS_calib));
+  if (!calib_sha.ok()) return Fail(calib_sha.status(), "hashing calibration dataset");
+  manifest.calib_sha256 = *calib_sha;
+  manifest.calib_images = result->calib_images;
+  manifest.calib_seconds = result->calib_seconds;
+  manifest.fixpoint_version = kVersion;
+  manifest.onednn_version = runtime::OneDnnVersion();
+  manifest.created_utc = NowUtc();
+  manifest.tensors = result->tensors;
+
+  if (!absl::GetFlag(FLAGS_eval).empty()) {
+    auto eval_set = Load(absl::GetFlag(FLAGS_eval), absl::GetFlag(FLAGS_eval_labels), 0);
+    if (!eval_set.ok()) return Fail(eval_set.status(), "loading evaluation dataset");
+    auto prepared = quant::PrepareForQuantization(*graph);
+    if (!prepared.ok()) return Fail(prepared.status(), "preparing float model");
+    auto fp32 = NewSession(std::move(*prepared));
+    if (!fp32.ok()) return Fail(fp32.status(), "float session");
+    auto int8 = NewSession(result->graph);
+    if (!int8.ok()) return Fail(int8.status(), "int8 session");
+    eval::EvalOptions eval_options;
+    eval_options.batch = absl::GetFlag(FLAGS_batch);
+    eval_options.progress = ProgressBar("evaluating");
+    auto cmp = eval::CompareClassifiers(**fp32, **int8, *eval_set, eval_options);
+    if (!cmp.ok()) return Fail(cmp.status(), "evaluating");
+    quant::AccuracyReport report;
+    report.dataset = absl::GetFlag(FLAGS_eval);
+    auto eval_sha = util::Sha256File(report.dataset);
+    if (!eval_sha.ok()) return Fail(eval_sha.status(), "hashing evaluation dataset");
+    report.dataset_sha256 = *eval_sha;
+    report.images = cmp->reference.images;
+    report.fp32_top1 = cmp->reference.top1();
+    report.int8_top1 = cmp->candidate.top1();
+    report.top1_agreement = cmp->agreement();
+    manifest.accuracy = report;
+  }
+  absl::Status written = quant::WriteArtifact(out, result->graph, manifest);
+  if (!written.ok()) return Fail(written, "writing artifact");
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << SummaryJson(manifest, out).dump() << "\n";
+  } else {
+    PrintSummary(manifest, out);
+  }
+  return 0;
+}
+
+int RunReportCommand(const std::vector<std::string>&) {
+  const std::string dir = absl::GetFlag(FLAGS_artifact);
+  if (dir.empty()) {
+    std::cerr << "usage: fixpoint report --artifact DIR [--json]\n";
+    return 2;
+  }
+  auto manifest = quant::ReadManifest(dir);
+  if (!manifest.ok()) return Fail(manifest.status(), "reading artifact");
+  if (absl::GetFlag(FLAGS_json)) {
+    std::cout << quant::ManifestToJson(*manifest);
+    return 0;
+  }
+  PrintSummary(*manifest, dir);
+  std::cout << absl::StrFormat("source     %s (sha256 %s)\ncreated    %s with fixpoint %s, oneDNN %s\n\n",
+                               manifest->source_model, manifest->source_sha256.substr(0, 16),
+                               manifest->created_utc, manifest->fixpoint_version,
+                               manifest->onednn_version);
+  PrintTensors(*manifest);
+  return 0;
+}
+
+}  // namespace fixpoint::client
