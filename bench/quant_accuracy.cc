@@ -29,6 +29,7 @@ ABSL_FLAG(int, threads, 2, "intra-op threads");
 ABSL_FLAG(bool, per_tensor, false, "per-tensor instead of per-channel int8 weights");
 ABSL_FLAG(bool, symmetric, false, "s8 symmetric instead of u8 asymmetric activations");
 ABSL_FLAG(double, percentile, 99.99, "percentile method: fraction kept");
+ABSL_FLAG(bool, print_tensors, false, "print each quantized tensor's parameters");
 
 namespace fixpoint {
 namespace {
@@ -85,6 +86,14 @@ int main(int argc, char** argv) {
       options.symmetric_activations = absl::GetFlag(FLAGS_symmetric);
       options.calibrator.percentile = absl::GetFlag(FLAGS_percentile);
       quant::QuantizeResult q = OrDie(quant::Quantize(graph, calib, options), path + " " + method);
+      if (absl::GetFlag(FLAGS_print_tensors)) {
+        for (const quant::QuantizedTensorInfo& t : q.tensors) {
+          std::printf("  %-40s scale %.6g zp %4d %s range [%.4g, %.4g]%s%s\n", t.name.c_str(),
+                      t.scale, t.zero_point, std::string(ir::DTypeName(t.dtype)).c_str(),
+                      t.calibrated_min, t.calibrated_max, t.params_from.empty() ? "" : " from ",
+                      t.params_from.c_str());
+        }
+      }
       const auto qdq = NewSession(std::move(q.graph));
       const eval::ClassifierComparison c =
           OrDie(eval::CompareClassifiers(*fp32, *qdq, test, eval_options), "evaluate");
