@@ -29,6 +29,8 @@ ABSL_FLAG(int, threads, 2, "intra-op threads");
 ABSL_FLAG(bool, per_tensor, false, "per-tensor instead of per-channel int8 weights");
 ABSL_FLAG(bool, symmetric, false, "s8 symmetric instead of u8 asymmetric activations");
 ABSL_FLAG(double, percentile, 99.99, "percentile method: fraction kept");
+ABSL_FLAG(int, num_bins, 2048, "histogram methods: bins");
+ABSL_FLAG(std::string, exclude_op_types, "", "comma-separated op types left in float");
 ABSL_FLAG(bool, print_tensors, false, "print each quantized tensor's parameters");
 
 namespace fixpoint {
@@ -85,6 +87,9 @@ int main(int argc, char** argv) {
       options.per_channel_weights = !absl::GetFlag(FLAGS_per_tensor);
       options.symmetric_activations = absl::GetFlag(FLAGS_symmetric);
       options.calibrator.percentile = absl::GetFlag(FLAGS_percentile);
+      options.calibrator.num_bins = absl::GetFlag(FLAGS_num_bins);
+      options.selection.exclude_op_types =
+          absl::StrSplit(absl::GetFlag(FLAGS_exclude_op_types), ',', absl::SkipEmpty());
       quant::QuantizeResult q = OrDie(quant::Quantize(graph, calib, options), path + " " + method);
       if (absl::GetFlag(FLAGS_print_tensors)) {
         for (const quant::QuantizedTensorInfo& t : q.tensors) {
