@@ -1,0 +1,55 @@
+// Calibration of a float graph: runs it on dataset batches with the runtime,
+// every tensor to calibrate exposed as an extra graph output, and streams the
+// values into a CalibrationSession. Memory is bounded by one batch's outputs
+// plus the calibrators' summaries.
+// Thread-compatible (the callbacks are called on the calling thread).
+#ifndef FIXPOINT_CORE_QUANT_CALIBRATE_GRAPH_H_
+#define FIXPOINT_CORE_QUANT_CALIBRATE_GRAPH_H_
+
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/io/dataset.h"
+#include "core/ir/graph.h"
+#include "core/quant/calibrator.h"
+
+namespace fixpoint::quant {
+
+struct CalibrateOptions {
+  std::string method = "minmax";  // one of CalibrationMethods()
+  CalibratorOptions calibrator;
+  // The first `num_images` items of the dataset (0 or more than it has: all).
+  int64_t num_images = 0;
+  int batch_size = 32;
+  // Threads per Run (runtime::SessionOptions::intra_op_threads; 0 = all).
+  int threads = 0;
+  // After each batch: (images done, images in total).
+  std::function<void(int64_t, int64_t)> progress;
+  // Checked before each batch; true aborts with CANCELLED.
+  std::function<bool()> cancelled;
+};
+
+struct CalibrationResult {
+  std::map<std::string, TensorRange> ranges;  // one per requested tensor
+  int64_t images = 0;
+  double seconds = 0;  // wall time: binding, runs, observing and Ranges()
+};
+
+// Calibrates `tensors` (values of `graph`, which must have one f32 input;
+// value_info inferred) on `dataset`. The graph is run as is (no further
+// optimization). INVALID_ARGUMENT for an empty tensor list, a name that is not
+// a value of the graph, an empty dataset, batch_size <= 0 or an unknown
+// method; CANCELLED when `cancelled` says so; run and calibrator errors carry
+// the batch index.
+absl::StatusOr<CalibrationResult> CalibrateGraph(const ir::Graph& graph,
+                                                 const std::vector<std::string>& tensors,
+                                                 const io::Dataset& dataset,
+                                                 const CalibrateOptions& options);
+
+}  // namespace fixpoint::quant
+
+#endif  // FIXPOINT_CORE_QUANT_CALIBRATE_GRAPH_H_

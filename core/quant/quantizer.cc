@@ -1,0 +1,91 @@
+#include "core/quant/quantizer.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/match.h"
+#include "core/ir/shape_inference.h"
+#include "core/quant/calibrate_graph.h"
+#include "core/transform/optimize.h"
+#include "core/util/status_macros.h"
+
+namespace fixpoint::quant {
+namespace {
+
+bool IsPof2Method(const std::string& method) { return absl::StartsWith(method, "pof2-"); }
+
+// The table rows in graph order: graph inputs, then node outputs.
+std::vector<QuantizedTensorInfo> TensorTable(
+    const ir::Graph& prepared, const std::map<std::string, ActivationQuant>& activations) {
+  std::vector<std::string> order;
+  for (const ir::ValueInfo& v : prepared.inputs) order.push_back(v.name);
+  for (const ir::Node& n : prepared.nodes)
+    order.insert(order.end(), n.outputs.begin(), n.outputs.end());
+  std::vector<QuantizedTensorInfo> table;
+  for (const std::string& name : order) {
+    auto it = activations.find(name);
+    if (it == activations.end()) continue;
+    const ActivationQuant& a = it->second;
+    table.push_back({a.name, a.params.scale, a.params.zero_point, a.zero_point_dtype, a.fix_pos,
+                     a.min, a.max, a.params_from});
+  }
+  return table;
+}
+
+}  // namespace
+
+absl::StatusOr<ir::Graph> PrepareForQuantization(const ir::Graph& graph) {
+  ir::Graph prepared = graph;
+  FP_RETURN_IF_ERROR(ir::InferShapes(prepared));
+  FP_RETURN_IF_ERROR(transform::OptimizeForInference(prepared));
+  FP_RETURN_IF_ERROR(ir::InferShapes(prepared));
+  return prepared;
+}
+
+absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Dataset& calibration,
+                                        const QuantizeOptions& options) {
+  const bool pof2 = IsPof2Method(options.method);
+  FP_ASSIGN_OR_RETURN(ir::Graph prepared, PrepareForQuantization(graph));
+  FP_ASSIGN_OR_RETURN(ActivationPlan plan, PlanActivations(prepared, options.selection));
+  if (plan.active_nodes.empty()) {
+    return absl::FailedPreconditionError("no quantizable node in the selection");
+  }
+
+  CalibrateOptions calibrate;
+  calibrate.method = options.method;
+  calibrate.calibrator = options.calibrator;
+  calibrate.calibrator.symmetric = options.symmetric_activations;
+  calibrate.num_images = options.num_images;
+  calibrate.batch_size = options.batch_size;
+  calibrate.threads = options.threads;
+  calibrate.progress = options.progress;
+  calibrate.cancelled = options.cancelled;
+  QuantizeResult result;
+  result.method = options.method;
+  std::map<std::string, TensorRange> ranges;
+  if (!plan.calibrated.empty()) {
+    FP_ASSIGN_OR_RETURN(CalibrationResult calibrated,
+                        CalibrateGraph(prepared, plan.calibrated, calibration, calibrate));
+    ranges = std::move(calibrated.ranges);
+    result.calib_images = calibrated.images;
+    result.calib_seconds = calibrated.seconds;
+  }
+
+  const ActivationScheme scheme = pof2                            ? ActivationScheme::kPof2
+                                  : options.symmetric_activations ? ActivationScheme::kSymmetricS8
+                                                                  : ActivationScheme::kAsymmetricU8;
+  FP_ASSIGN_OR_RETURN(auto activations, ChooseActivationParams(plan, ranges, scheme));
+  QdqOptions qdq;
+  if (pof2) {
+    qdq.weights = options.method == "pof2-mindiffs" ? WeightScheme::kPof2MinDiffs
+                                                    : WeightScheme::kPof2NonOverflow;
+  } else {
+    qdq.weights = options.per_channel_weights ? WeightScheme::kSymmetricPerChannel
+                                              : WeightScheme::kSymmetricPerTensor;
+  }
+  FP_ASSIGN_OR_RETURN(result.graph, InsertQdq(prepared, plan, activations, qdq));
+  result.tensors = TensorTable(prepared, activations);
+  return result;
+}
+
+}  // namespace fixpoint::quant

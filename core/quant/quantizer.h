@@ -1,0 +1,83 @@
+// The post-training quantizer: a float graph plus a calibration dataset in,
+// an ONNX Runtime-style QDQ graph (QuantizeLinear/DequantizeLinear around
+// every quantized activation, int8 weights, int32 biases) plus the table of
+// chosen parameters out. Steps: PrepareForQuantization (fp32 optimizations,
+// so that BN is folded and activations fused), PlanActivations, CalibrateGraph,
+// ChooseActivationParams, InsertQdq.
+// Thread-compatible: Quantize calls the callbacks on the calling thread.
+#ifndef FIXPOINT_CORE_QUANT_QUANTIZER_H_
+#define FIXPOINT_CORE_QUANT_QUANTIZER_H_
+
+#include <cstdint>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/io/dataset.h"
+#include "core/ir/graph.h"
+#include "core/quant/calibrator.h"
+#include "core/quant/qdq_insert.h"
+#include "core/quant/quant_plan.h"
+
+namespace fixpoint::quant {
+
+struct QuantizeOptions {
+  // One of CalibrationMethods(). The pof2 methods imply power-of-two
+  // activations and weights (per tensor), whatever the two flags below say.
+  std::string method = "minmax";
+  // percentile, num_bins, averaging_constant; `symmetric` is set from
+  // symmetric_activations.
+  CalibratorOptions calibrator;
+  // false: u8 asymmetric activations (ORT's default); true: s8 symmetric.
+  bool symmetric_activations = false;
+  // int8 symmetric weights per output channel (true) or per tensor.
+  bool per_channel_weights = true;
+  QuantSelection selection;
+  int64_t num_images = 1000;  // first items of the dataset; 0 = all
+  int batch_size = 32;
+  int threads = 0;  // per calibration Run; 0 = all hardware threads
+  // After each calibration batch: (images done, total).
+  std::function<void(int64_t, int64_t)> progress;
+  // Checked before each calibration batch; true aborts with CANCELLED.
+  std::function<bool()> cancelled;
+};
+
+// A quantized activation of the manifest (see ActivationQuant); zero_point's
+// dtype is u8 or i8.
+struct QuantizedTensorInfo {
+  std::string name;
+  float scale = 1.0f;
+  int32_t zero_point = 0;
+  ir::DType dtype = ir::DType::kU8;
+  std::optional<int> fix_pos;
+  float calibrated_min = 0.0f;
+  float calibrated_max = 0.0f;
+  std::string params_from;  // "" or the tensor whose parameters it reuses
+};
+
+struct QuantizeResult {
+  ir::Graph graph;                           // the QDQ graph, verified, shapes inferred
+  std::vector<QuantizedTensorInfo> tensors;  // graph order
+  std::string method;
+  int64_t calib_images = 0;
+  double calib_seconds = 0;
+};
+
+// Copy of `graph` after transform::OptimizeForInference and shape inference:
+// the float graph the quantizer calibrates and rewrites (also the fair fp32
+// baseline for comparisons). Errors of those passes, unchanged.
+absl::StatusOr<ir::Graph> PrepareForQuantization(const ir::Graph& graph);
+
+// Quantizes `graph` (one f32 input) using `calibration` images. Errors:
+// INVALID_ARGUMENT for bad options (unknown method, names not in the graph,
+// non-positive batch size, empty dataset) or a graph that cannot run;
+// FAILED_PRECONDITION if nothing in the selection is quantizable; CANCELLED;
+// run and calibration errors with context.
+absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Dataset& calibration,
+                                        const QuantizeOptions& options);
+
+}  // namespace fixpoint::quant
+
+#endif  // FIXPOINT_CORE_QUANT_QUANTIZER_H_

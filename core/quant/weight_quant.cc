@@ -1,0 +1,134 @@
+#include "core/quant/weight_quant.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "core/quant/quant_params.h"
+#include "core/util/status_macros.h"
+
+namespace fixpoint::quant {
+namespace {
+
+absl::Status CheckFiniteF32(const ir::Tensor& t, absl::string_view what) {
+  if (t.dtype() != ir::DType::kF32) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(what, " is ", ir::DTypeName(t.dtype()), ", expected f32"));
+  }
+  for (int64_t i = 0; i < t.NumElements(); ++i) {
+    if (!std::isfinite(t.data<float>()[i])) {
+      return absl::InvalidArgumentError(
+          absl::StrCat(what, " value ", t.data<float>()[i], " at index ", i, " is not finite"));
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Power-of-two position for the whole weight; clamped to [-127, 127] so that
+// Pof2Params gives a finite float scale.
+int WeightFixPos(const ir::Tensor& w, bool min_diffs) {
+  const float* v = w.data<float>();
+  const int64_t n = w.NumElements();
+  float lo = 0.0f, hi = 0.0f;
+  for (int64_t i = 0; i < n; ++i) {
+    lo = std::min(lo, v[i]);
+    hi = std::max(hi, v[i]);
+  }
+  int pos = std::clamp(NonOverflowFixPos(lo, hi), -127, kMaxFixPos);
+  if (min_diffs && pos != kMaxFixPos) {
+    pos = MinDiffsFixPos(pos, [&](int c) {
+      const QuantParams params = Pof2Params(c);
+      double error = 0.0;
+      for (int64_t i = 0; i < n; ++i) {
+        const double d = v[i] - DequantizeValue(QuantizeValue(v[i], params), params);
+        error += d * d;
+      }
+      return error;
+    });
+  }
+  return pos;
+}
+
+}  // namespace
+
+absl::StatusOr<QuantizedWeight> QuantizeWeight(const ir::Tensor& weight, int axis,
+                                               WeightScheme scheme) {
+  FP_RETURN_IF_ERROR(CheckFiniteF32(weight, "weight"));
+  const ir::Shape& shape = weight.shape();
+  QuantizedWeight result;
+  result.values = ir::Tensor(ir::DType::kI8, shape);
+  const float* w = weight.data<float>();
+  int8_t* q = result.values.data<int8_t>();
+  const int64_t n = weight.NumElements();
+
+  if (scheme == WeightScheme::kPof2NonOverflow || scheme == WeightScheme::kPof2MinDiffs) {
+    const int pos = WeightFixPos(weight, scheme == WeightScheme::kPof2MinDiffs);
+    const QuantParams params = Pof2Params(pos);
+    for (int64_t i = 0; i < n; ++i) q[i] = static_cast<int8_t>(QuantizeValue(w[i], params));
+    result.scales = {params.scale};
+    result.fix_pos = pos;
+    return result;
+  }
+
+  const bool per_channel = scheme == WeightScheme::kSymmetricPerChannel && shape.rank() > 0;
+  if (per_channel && (axis < 0 || axis >= shape.rank())) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("weight axis ", axis, " is out of range for shape ", shape.ToString()));
+  }
+  const int64_t channels = per_channel ? shape[axis] : 1;
+  int64_t inner = 1;
+  if (per_channel) {
+    for (int k = axis + 1; k < shape.rank(); ++k) inner *= shape[k];
+  }
+  auto channel_of = [&](int64_t i) { return per_channel ? (i / inner) % channels : 0; };
+
+  std::vector<float> lo(channels, 0.0f), hi(channels, 0.0f);
+  for (int64_t i = 0; i < n; ++i) {
+    const int64_t c = channel_of(i);
+    lo[c] = std::min(lo[c], w[i]);
+    hi[c] = std::max(hi[c], w[i]);
+  }
+  std::vector<QuantParams> params(channels);
+  result.scales.resize(channels);
+  for (int64_t c = 0; c < channels; ++c) {
+    FP_ASSIGN_OR_RETURN(params[c], ScaleZeroPoint(lo[c], hi[c], /*symmetric=*/true));
+    result.scales[c] = params[c].scale;
+  }
+  for (int64_t i = 0; i < n; ++i) {
+    q[i] = static_cast<int8_t>(QuantizeValue(w[i], params[channel_of(i)]));
+  }
+  result.axis = per_channel ? axis : 0;
+  return result;
+}
+
+absl::StatusOr<QuantizedBias> QuantizeBias(const ir::Tensor& bias, float input_scale,
+                                           std::span<const float> weight_scales) {
+  FP_RETURN_IF_ERROR(CheckFiniteF32(bias, "bias"));
+  const int64_t n = bias.NumElements();
+  if (bias.shape().rank() != 1 ||
+      (weight_scales.size() != 1 && static_cast<int64_t>(weight_scales.size()) != n)) {
+    return absl::InvalidArgumentError(absl::StrCat("bias of shape ", bias.shape().ToString(),
+                                                   " does not match ", weight_scales.size(),
+                                                   " weight scales"));
+  }
+  QuantizedBias result;
+  result.values = ir::Tensor(ir::DType::kI32, bias.shape());
+  for (float s : weight_scales) result.scales.push_back(input_scale * s);
+  constexpr double kMin = std::numeric_limits<int32_t>::min();
+  constexpr double kMax = std::numeric_limits<int32_t>::max();
+  for (int64_t c = 0; c < n; ++c) {
+    const float scale = result.scales[result.scales.size() == 1 ? 0 : c];
+    // A zero scale (underflow) cannot represent the bias; saturate like
+    // QuantizeLinear would for an infinite quotient.
+    const double b = bias.data<float>()[c];
+    const double quotient = scale > 0.0f ? b / scale : (b == 0.0 ? 0.0 : std::copysign(kMax, b));
+    result.values.data<int32_t>()[c] =
+        static_cast<int32_t>(std::clamp(RoundHalfEven(quotient), kMin, kMax));
+  }
+  return result;
+}
+
+}  // namespace fixpoint::quant

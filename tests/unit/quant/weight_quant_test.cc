@@ -1,0 +1,113 @@
+// Weight and bias quantization, checked against values computed by hand.
+#include "core/quant/weight_quant.h"
+
+#include <gtest/gtest.h>
+
+#include <vector>
+
+namespace fixpoint::quant {
+namespace {
+
+// W [2, 1, 1, 2] = {{0.2, -0.8}, {0.04, 0.1}}.
+ir::Tensor ConvWeight() {
+  return ir::Tensor::FromF32(ir::Shape{2, 1, 1, 2}, std::vector<float>{0.2f, -0.8f, 0.04f, 0.1f});
+}
+
+std::vector<int> Values(const ir::Tensor& t) {
+  std::vector<int> v;
+  for (int64_t i = 0; i < t.NumElements(); ++i) v.push_back(static_cast<int>(t.GetAsDouble(i)));
+  return v;
+}
+
+TEST(WeightQuantTest, PerChannelScalesAreMaxAbsOver127) {
+  auto q = QuantizeWeight(ConvWeight(), 0, WeightScheme::kSymmetricPerChannel);
+  ASSERT_TRUE(q.ok()) << q.status();
+  ASSERT_EQ(q->scales.size(), 2u);
+  EXPECT_FLOAT_EQ(q->scales[0], 0.8f / 127);
+  EXPECT_FLOAT_EQ(q->scales[1], 0.1f / 127);
+  EXPECT_EQ(q->axis, 0);
+  EXPECT_EQ(q->values.dtype(), ir::DType::kI8);
+  // 0.2 / (0.8/127) = 31.75; 0.04 / (0.1/127) = 50.8.
+  EXPECT_EQ(Values(q->values), (std::vector<int>{32, -127, 51, 127}));
+}
+
+TEST(WeightQuantTest, PerChannelAlongAxisOne) {
+  // Gemm with transB=0: B [K=2, N=2], channels are columns.
+  const ir::Tensor b =
+      ir::Tensor::FromF32(ir::Shape{2, 2}, std::vector<float>{0.2f, 0.04f, -0.8f, 0.1f});
+  auto q = QuantizeWeight(b, 1, WeightScheme::kSymmetricPerChannel);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_FLOAT_EQ(q->scales[0], 0.8f / 127);
+  EXPECT_FLOAT_EQ(q->scales[1], 0.1f / 127);
+  EXPECT_EQ(Values(q->values), (std::vector<int>{32, 51, -127, 127}));
+}
+
+TEST(WeightQuantTest, PerTensorUsesOneScale) {
+  auto q = QuantizeWeight(ConvWeight(), 0, WeightScheme::kSymmetricPerTensor);
+  ASSERT_TRUE(q.ok()) << q.status();
+  ASSERT_EQ(q->scales.size(), 1u);
+  EXPECT_FLOAT_EQ(q->scales[0], 0.8f / 127);
+  // 0.04 * 127 / 0.8 = 6.35; 0.1 * 127 / 0.8 = 15.875.
+  EXPECT_EQ(Values(q->values), (std::vector<int>{32, -127, 6, 16}));
+}
+
+TEST(WeightQuantTest, ZeroChannelGetsScaleOne) {
+  const ir::Tensor w = ir::Tensor::FromF32(ir::Shape{2, 1}, std::vector<float>{0.0f, 0.5f});
+  auto q = QuantizeWeight(w, 0, WeightScheme::kSymmetricPerChannel);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->scales[0], 1.0f);
+  EXPECT_EQ(Values(q->values), (std::vector<int>{0, 127}));
+}
+
+TEST(WeightQuantTest, Pof2NonOverflowPosition) {
+  // max|w| = 0.8: 0.8 * 2^7 = 102.4 fits, 0.8 * 2^8 = 204.8 does not.
+  auto q = QuantizeWeight(ConvWeight(), 0, WeightScheme::kPof2NonOverflow);
+  ASSERT_TRUE(q.ok()) << q.status();
+  ASSERT_TRUE(q->fix_pos.has_value());
+  EXPECT_EQ(*q->fix_pos, 7);
+  ASSERT_EQ(q->scales.size(), 1u);
+  EXPECT_EQ(q->scales[0], 1.0f / 128);
+  EXPECT_EQ(Values(q->values), (std::vector<int>{26, -102, 5, 13}));
+  // Finer positions saturate -0.8 badly, so min-diffs keeps 7.
+  auto md = QuantizeWeight(ConvWeight(), 0, WeightScheme::kPof2MinDiffs);
+  ASSERT_TRUE(md.ok()) << md.status();
+  EXPECT_EQ(*md->fix_pos, 7);
+}
+
+TEST(WeightQuantTest, Pof2MinDiffsPrefersAFinerPositionForAnOutlierFreeBulk) {
+  // One value at 1.0 (non-overflow position 6 since 1.0 * 2^7 = 128 > 127.5)
+  // and many at 0.011: position 6 rounds them to 1/64 (error 4.2e-3 in
+  // total), position 7 to 1/128 (2.0e-3) at the price of saturating 1.0 to
+  // 127/128 (6.1e-5); position 8 would halve 1.0.
+  std::vector<float> v(200, 0.011f);
+  v[0] = 1.0f;
+  auto q = QuantizeWeight(ir::Tensor::FromF32(ir::Shape{200}, v), 0, WeightScheme::kPof2MinDiffs);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(*q->fix_pos, 7);
+}
+
+TEST(WeightQuantTest, BiasIsInt32AtInputTimesWeightScale) {
+  const float s_in = 4.0f / 255;  // the range [-1, 3] asymmetric
+  const std::vector<float> s_w = {0.5f / 127, 0.25f / 127};
+  const ir::Tensor b = ir::Tensor::FromF32(ir::Shape{2}, std::vector<float>{0.3f, -0.1f});
+  auto q = QuantizeBias(b, s_in, s_w);
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->values.dtype(), ir::DType::kI32);
+  // 0.3 / (4/255 * 0.5/127) = 4857.75; -0.1 / (4/255 * 0.25/127) = -3238.5 -> even.
+  EXPECT_EQ(Values(q->values), (std::vector<int>{4858, -3238}));
+  EXPECT_FLOAT_EQ(q->scales[0], s_in * s_w[0]);
+  EXPECT_FLOAT_EQ(q->scales[1], s_in * s_w[1]);
+}
+
+TEST(WeightQuantTest, BiasSaturatesAndChecksSizes) {
+  const ir::Tensor b = ir::Tensor::FromF32(ir::Shape{2}, std::vector<float>{1e6f, -1e6f});
+  auto q = QuantizeBias(b, 1e-6f, std::vector<float>{1e-6f});
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->values.data<int32_t>()[0], 2147483647);
+  EXPECT_EQ(q->values.data<int32_t>()[1], -2147483647 - 1);
+  EXPECT_EQ(QuantizeBias(b, 1.0f, std::vector<float>{1, 2, 3}).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace fixpoint::quant
