@@ -1,6 +1,7 @@
 #include "core/transform/optimize.h"
 
 #include "core/transform/fold_batchnorm.h"
+#include "core/transform/fold_batchnorm_forward.h"
 #include "core/transform/fold_constants.h"
 #include "core/transform/fuse_activations.h"
 #include "core/transform/remove_identity.h"
@@ -12,6 +13,7 @@ absl::Status OptimizeForInference(ir::Graph& graph) {
   FP_RETURN_IF_ERROR(RemoveIdentityNodes(graph));
   FP_RETURN_IF_ERROR(FoldConstants(graph));
   FP_RETURN_IF_ERROR(FoldBatchNorm(graph));
+  FP_RETURN_IF_ERROR(FoldBatchNormForward(graph));
   FP_RETURN_IF_ERROR(FuseActivations(graph));
   return absl::OkStatus();
 }

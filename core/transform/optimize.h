@@ -10,7 +10,8 @@ namespace fixpoint::transform {
 
 // In order: removes Identity/Dropout; folds constant subgraphs into
 // initializers (FoldConstants); folds BatchNormalization into the preceding
-// Conv/ConvTranspose/Gemm (FoldBatchNorm); fuses activations into
+// Conv/ConvTranspose/Gemm (FoldBatchNorm), or forward through MaxPool into
+// an unpadded Conv / Flatten+Gemm (FoldBatchNormForward); fuses activations into
 // Conv/Gemm/MatMul (FuseActivations). Folding precedes fusion so that
 // Conv+BN+Relu becomes one Conv with a fused Relu, and constant folding
 // precedes BN folding so that weights computed by constant subgraphs (e.g. a

@@ -54,6 +54,9 @@ KernelOr CreateBatchNorm(const KernelContext& ctx);
 KernelOr CreateQLinearConv(const KernelContext& ctx);
 // QGemm (transA = 0, alpha = 1) with oneDNN's int8 matmul, same rules.
 KernelOr CreateQGemm(const KernelContext& ctx);
+// QuantizeLinear with a constant per-tensor scale and zero point (reorder
+// with an output scale; within 1 LSB of the reference).
+KernelOr CreateQuantizeLinear(const KernelContext& ctx);
 // Whether int8 products run without a saturating 16-bit step (VNNI) on the
 // ISA oneDNN dispatches to.
 bool HasInt8DotProduct();

@@ -47,6 +47,7 @@ constexpr OneDnnOp kOneDnnKernels[] = {
     {"BatchNormalization", &CreateBatchNorm, true},
     {"QLinearConv", &CreateQLinearConv, true},
     {"QGemm", &CreateQGemm, false},
+    {"QuantizeLinear", &CreateQuantizeLinear, true},
 };
 
 }  // namespace

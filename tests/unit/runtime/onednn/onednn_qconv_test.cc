@@ -270,5 +270,40 @@ TEST(OneDnnQGemmTest, MatchesIntegerReferenceOverSweep) {
   }
 }
 
+// QuantizeLinear as a oneDNN reorder: within 1 LSB of the reference (which
+// divides where oneDNN multiplies by the reciprocal), nearly always exact,
+// saturating at both rails, in plain and nhwc layouts.
+TEST(OneDnnQuantizeTest, WithinOneLsbOfReference) {
+  std::mt19937 rng(12);
+  for (DType t : {DType::kU8, DType::kI8}) {
+    for (Layout l : {Layout::kPlain, Layout::kNhwc}) {
+      KernelCase c = MakeCase("QuantizeLinear");
+      c.Input(Random(Shape{2, 5, 6, 7}, rng, -3.0f, 3.0f));
+      c.Input(Scalar(DType::kF32, 0.0173), true).Input(Scalar(t, t == DType::kU8 ? 131 : -7), true);
+      c.Output(Shape{2, 5, 6, 7}, t);
+      // Exact ties and rails: multiples of half a step, and far out of range.
+      float* x = c.inputs[0].data<float>();
+      for (int i = 0; i < 40; ++i) x[i] = 0.0173f * (static_cast<float>(i) - 20.0f) * 0.5f;
+      x[40] = 1e6f;
+      x[41] = -1e6f;
+      c.input_layouts = {l};
+      std::string impl;
+      auto fast = RunKernel(FindOneDnnKernel("QuantizeLinear"), c, &impl);
+      auto ref = RunReference(c);
+      ASSERT_TRUE(fast.ok()) << fast.status();
+      ASSERT_TRUE(ref.ok()) << ref.status();
+      int64_t off = 0;
+      for (int64_t i = 0; i < (*ref)[0].NumElements(); ++i) {
+        const int a = t == DType::kU8 ? (*fast)[0].data<uint8_t>()[i] : (*fast)[0].data<int8_t>()[i];
+        const int b = t == DType::kU8 ? (*ref)[0].data<uint8_t>()[i] : (*ref)[0].data<int8_t>()[i];
+        ASSERT_LE(std::abs(a - b), 1) << "at " << i;
+        if (i >= 42) off += a != b;  // near-ties above may differ by design
+      }
+      EXPECT_LE(off, (*ref)[0].NumElements() / 100) << impl;
+      EXPECT_NE(impl.find("onednn"), std::string::npos);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace fixpoint::runtime::onednn_test
