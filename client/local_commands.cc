@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
+#include <fstream>
 #include <iostream>
 
 #include "absl/flags/flag.h"
@@ -24,6 +26,8 @@ ABSL_FLAG(int, threads, 0, "intra-op threads (0 = all cores)");
 ABSL_FLAG(int64_t, limit, 0, "evaluate at most this many items (0 = all)");
 ABSL_FLAG(bool, reference, false, "use the reference kernels only (no oneDNN)");
 ABSL_FLAG(bool, json, false, "print JSON instead of text");
+ABSL_FLAG(std::string, save_top1, "",
+          "eval: write each image's predicted class, one per line, to this file");
 
 namespace fixpoint::client {
 namespace {
@@ -64,6 +68,7 @@ int RunEvalCommand(const std::vector<std::string>&) {
   if (!dataset.ok()) return Fail(dataset.status(), "loading dataset");
   eval::EvalOptions options;
   options.batch = absl::GetFlag(FLAGS_batch);
+  options.keep_outputs = !absl::GetFlag(FLAGS_save_top1).empty();
   const bool tty = isatty(STDERR_FILENO) && !absl::GetFlag(FLAGS_json);
   if (tty) {
     options.progress = [](int64_t done, int64_t total) {
@@ -74,6 +79,14 @@ int RunEvalCommand(const std::vector<std::string>&) {
   auto result = eval::EvaluateClassifier(**session, *dataset, options);
   if (tty) std::fprintf(stderr, "\r\033[K");
   if (!result.ok()) return Fail(result.status(), "evaluating");
+  if (options.keep_outputs) {
+    std::ofstream out(absl::GetFlag(FLAGS_save_top1));
+    for (int64_t i = 0; i < result->images; ++i) {
+      const float* row = result->outputs.data() + i * result->classes;
+      out << std::max_element(row, row + result->classes) - row << "\n";
+    }
+    if (!out) return Fail(absl::InternalError("write failed"), "--save_top1");
+  }
   if (absl::GetFlag(FLAGS_json)) {
     std::cout << absl::StrFormat(
         "{\"model\":\"%s\",\"dataset\":\"%s\",\"images\":%d,\"top1\":%.6f,\"top5\":%.6f,"

@@ -1,6 +1,7 @@
 #include "core/quant/artifact.h"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -189,6 +190,7 @@ absl::Status WriteArtifact(const std::string& dir, const ir::Graph& graph,
   if (ec) return absl::InternalError(absl::StrCat("cannot create '", parent.string(), "': ", ec.message()));
   std::string tmp = (parent / (".tmp-" + target.filename().string() + "-XXXXXX")).string();
   if (::mkdtemp(tmp.data()) == nullptr) return Errno("cannot create", tmp);
+  ::chmod(tmp.c_str(), 0755);  // mkdtemp makes it 0700
   absl::Status s = WriteSynced((fs::path(tmp) / kArtifactModelFile).string(), model);
   if (s.ok()) s = WriteSynced((fs::path(tmp) / kArtifactManifestFile).string(), ManifestToJson(manifest));
   if (s.ok()) s = SyncDir(tmp);

@@ -37,7 +37,9 @@ std::vector<QuantizedTensorInfo> TensorTable(
 absl::StatusOr<ir::Graph> PrepareForQuantization(const ir::Graph& graph) {
   ir::Graph prepared = graph;
   FP_RETURN_IF_ERROR(ir::InferShapes(prepared));
-  FP_RETURN_IF_ERROR(transform::OptimizeForInference(prepared));
+  transform::OptimizeOptions optimize;
+  optimize.fold_batchnorm_forward = false;  // see OptimizeOptions
+  FP_RETURN_IF_ERROR(transform::OptimizeForInference(prepared, optimize));
   FP_RETURN_IF_ERROR(ir::InferShapes(prepared));
   return prepared;
 }

@@ -9,11 +9,11 @@
 
 namespace fixpoint::transform {
 
-absl::Status OptimizeForInference(ir::Graph& graph) {
+absl::Status OptimizeForInference(ir::Graph& graph, const OptimizeOptions& options) {
   FP_RETURN_IF_ERROR(RemoveIdentityNodes(graph));
   FP_RETURN_IF_ERROR(FoldConstants(graph));
   FP_RETURN_IF_ERROR(FoldBatchNorm(graph));
-  FP_RETURN_IF_ERROR(FoldBatchNormForward(graph));
+  if (options.fold_batchnorm_forward) FP_RETURN_IF_ERROR(FoldBatchNormForward(graph));
   FP_RETURN_IF_ERROR(FuseActivations(graph));
   return absl::OkStatus();
 }

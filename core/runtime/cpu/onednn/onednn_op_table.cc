@@ -48,6 +48,7 @@ constexpr OneDnnOp kOneDnnKernels[] = {
     {"QLinearConv", &CreateQLinearConv, true},
     {"QGemm", &CreateQGemm, false},
     {"QuantizeLinear", &CreateQuantizeLinear, true},
+    {"DequantizeLinear", &CreateDequantizeLinear, true},
 };
 
 }  // namespace

@@ -1,4 +1,5 @@
-// QuantizeLinear (per tensor, constant scale and zero point) as a oneDNN
+// DequantizeLinear and QuantizeLinear (per tensor, constant scale and zero
+// point) as oneDNN reorders. DequantizeLinear is exact. QuantizeLinear is a
 // reorder f32 -> u8/s8 with output scale 1/scale and a destination zero
 // point: rounds to nearest even and saturates like the reference, but
 // multiplies by the reciprocal where the reference divides, so a value
@@ -50,7 +51,42 @@ KernelOr Build(const KernelContext& ctx) {
   return std::move(builder).Build(ImplName(pd), {layout});
 }
 
+// DequantizeLinear: reorder u8/s8 -> f32 with output scale `scale` and a
+// source zero point; (q - zp) * scale in f32 as the reference computes it.
+KernelOr BuildDequantize(const KernelContext& ctx) {
+  const ir::ValueInfo& x = ctx.input_infos[0];
+  const auto x_dt = DnnlType(x.dtype);
+  if (!x_dt || (x.dtype != ir::DType::kU8 && x.dtype != ir::DType::kI8) ||
+      !x.shape.IsStatic() || x.shape.NumElements() == 0) {
+    return Unsupported(ctx.node, "needs a static, non-empty u8/i8 input");
+  }
+  const ir::Tensor* scale = Constant(ctx, 1);
+  const ir::Tensor* zp = ctx.node.HasInput(2) ? Constant(ctx, 2) : nullptr;
+  if (scale == nullptr || scale->NumElements() != 1 ||
+      (ctx.node.HasInput(2) && (zp == nullptr || zp->NumElements() != 1))) {
+    return Unsupported(ctx.node, "needs a constant per-tensor scale and zero point");
+  }
+  const Layout layout = ctx.InputLayout(0);
+  if (layout != Layout::kPlain && x.shape.rank() != 4) return Unsupported(ctx.node, "layout rank");
+  const Dims dims =
+      layout == Layout::kPlain ? Dims{x.shape.NumElements()} : ToDims(x.shape);
+  const Desc src = LayoutDesc(dims, layout, *x_dt), dst = LayoutDesc(dims, layout);
+  dnnl::primitive_attr attr = UserScratchpadAttr();
+  attr.set_output_scales(0, {scale->data<float>()[0]});
+  const int32_t z = zp ? IntAt(*zp, 0) : 0;
+  if (z != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {z});
+  const dnnl::reorder::primitive_desc pd(CpuEngine(), src, CpuEngine(), dst, attr);
+  SequenceBuilder builder(ctx.node);
+  builder.AddStep(dnnl::reorder(pd), pd,
+                  {Binding::Input(DNNL_ARG_FROM, 0, src), Binding::Output(DNNL_ARG_TO, 0, dst)});
+  return std::move(builder).Build(ImplName(pd), {layout});
+}
+
 }  // namespace
+
+KernelOr CreateDequantizeLinear(const KernelContext& ctx) {
+  return CatchDnnl(ctx.node.Describe(), Stage::kCreate, [&] { return BuildDequantize(ctx); });
+}
 
 KernelOr CreateQuantizeLinear(const KernelContext& ctx) {
   return CatchDnnl(ctx.node.Describe(), Stage::kCreate, [&] { return Build(ctx); });

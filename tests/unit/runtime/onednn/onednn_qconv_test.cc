@@ -305,5 +305,26 @@ TEST(OneDnnQuantizeTest, WithinOneLsbOfReference) {
   }
 }
 
+// DequantizeLinear as a oneDNN reorder equals the reference exactly.
+TEST(OneDnnQuantizeTest, DequantizeMatchesReferenceExactly) {
+  std::mt19937 rng(13);
+  for (DType t : {DType::kU8, DType::kI8}) {
+    KernelCase c = MakeCase("DequantizeLinear");
+    if (t == DType::kU8) {
+      c.Input(RandomInts<uint8_t>(t, Shape{3, 4, 5, 6}, rng, 0, 255));
+    } else {
+      c.Input(RandomInts<int8_t>(t, Shape{3, 4, 5, 6}, rng, -128, 127));
+    }
+    c.Input(Scalar(DType::kF32, 0.0371), true).Input(Scalar(t, t == DType::kU8 ? 120 : -9), true);
+    c.Output(Shape{3, 4, 5, 6});
+    std::string impl;
+    auto fast = RunKernel(FindOneDnnKernel("DequantizeLinear"), c, &impl);
+    auto ref = RunReference(c);
+    ASSERT_TRUE(fast.ok()) << fast.status();
+    ASSERT_TRUE(ref.ok()) << ref.status();
+    EXPECT_EQ(std::memcmp((*fast)[0].raw(), (*ref)[0].raw(), (*ref)[0].ByteSize()), 0) << impl;
+  }
+}
+
 }  // namespace
 }  // namespace fixpoint::runtime::onednn_test
