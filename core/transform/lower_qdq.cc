@@ -42,6 +42,11 @@ class Lowering {
         if (LowerPassThrough(static_cast<int>(i))) ++stats.pass_through;
       }
     }
+    for (size_t i = 0; i < g_.nodes.size(); ++i) {
+      if (removed_.count(static_cast<int>(i)) || g_.nodes[i].op_type != "QLinearConv") continue;
+      FP_ASSIGN_OR_RETURN(bool done, FoldBatchNormIntoRequant(static_cast<int>(i)));
+      stats.batchnorms += done;
+    }
     Compact();
     return absl::OkStatus();
   }
@@ -202,6 +207,65 @@ class Lowering {
       lowered.outputs = {g_.nodes[*q].outputs[0]};
       removed_.insert(*q);
     }
+    g_.nodes[i] = std::move(lowered);
+    return true;
+  }
+
+  // QLinearConv with f32 output (fused act or none) -> BN -> Q becomes one
+  // QLinearConv writing Q's output: the BN scale a multiplies w_scale, its
+  // shift b becomes post_shift (added after the activation). Requires a > 0
+  // when an activation is fused (it must commute with the scaling).
+  absl::StatusOr<bool> FoldBatchNormIntoRequant(int i) {
+    const ir::Node& n = g_.nodes[i];
+    if (n.HasInput(6) || n.HasInput(9)) return false;
+    const std::vector<int> readers = Readers(n.outputs[0]);
+    if (readers.size() != 1 || IsGraphOutput(n.outputs[0])) return false;
+    const int bn_index = readers[0];
+    const ir::Node& bn = g_.nodes[bn_index];
+    if (bn.op_type != "BatchNormalization" || bn.inputs.size() != 5 || bn.inputs[0] != n.outputs[0]) {
+      return false;
+    }
+    std::optional<int> q = SingleQOf(bn.outputs[0]);
+    if (!q) return false;
+    FP_ASSIGN_OR_RETURN(int64_t training, bn.GetInt("training_mode", 0));
+    FP_ASSIGN_OR_RETURN(float eps, bn.GetFloat("epsilon", 1e-5f));
+    FP_ASSIGN_OR_RETURN(std::string act, n.GetString(kFusedActivation, ""));
+    const ir::Tensor* ws = Init(n.inputs[4]);
+    if (training != 0 || ws == nullptr) return false;
+    const ir::Tensor* p[4];
+    for (int k = 0; k < 4; ++k) {
+      p[k] = Init(bn.inputs[k + 1]);
+      if (p[k] == nullptr || p[k]->dtype() != ir::DType::kF32) return false;
+    }
+    const int64_t m = p[0]->NumElements();
+    if (ws->NumElements() != 1 && ws->NumElements() != m) return false;
+    ir::Tensor scale(ir::DType::kF32, ir::Shape{m});
+    ir::Tensor shift(ir::DType::kF32, ir::Shape{m});
+    for (int64_t c = 0; c < m; ++c) {
+      if (p[1]->NumElements() != m || p[2]->NumElements() != m || p[3]->NumElements() != m) {
+        return false;
+      }
+      const double a = p[0]->data<float>()[c] /
+                       std::sqrt(static_cast<double>(p[3]->data<float>()[c]) + eps);
+      if (!act.empty() && !(a > 0)) return false;
+      const double w = ws->data<float>()[ws->NumElements() == 1 ? 0 : c];
+      scale.data<float>()[c] = static_cast<float>(w * a);
+      shift.data<float>()[c] =
+          static_cast<float>(p[1]->data<float>()[c] - p[2]->data<float>()[c] * a);
+    }
+    const std::string scale_name = g_.UniqueValueName(n.name + "_w_scale_bn");
+    const std::string shift_name = g_.UniqueValueName(n.name + "_post_shift_bn");
+    g_.initializers[scale_name] = std::move(scale);
+    g_.initializers[shift_name] = std::move(shift);
+    ir::Node lowered = n;
+    lowered.inputs.resize(10);
+    lowered.inputs[4] = scale_name;
+    lowered.inputs[6] = g_.nodes[*q].inputs[1];
+    lowered.inputs[7] = g_.nodes[*q].inputs[2];
+    lowered.inputs[9] = shift_name;
+    lowered.outputs = {g_.nodes[*q].outputs[0]};
+    removed_.insert(bn_index);
+    removed_.insert(*q);
     g_.nodes[i] = std::move(lowered);
     return true;
   }

@@ -7,6 +7,8 @@
 //     => QGemm (f32 output when no single Q reads the Gemm)
 //   DQ(x_q, s, z) -> MaxPool | Flatten | Reshape | Squeeze | Unsqueeze ->
 //   Q(s, z) (same parameters) => the op on x_q directly.
+//   QLinearConv (f32 out, [fused act]) -> BatchNormalization -> Q
+//     => QLinearConv with w_scale * a and post_shift b (a > 0 with an act)
 // Preconditions for a match: per-tensor activation scales and zero points
 // and weight parameters are initializers; weight zero points are 0 (oneDNN's
 // int8 kernels need symmetric weights); a DQ'd bias has scale x_s * w_s
@@ -26,6 +28,7 @@ struct LowerQdqStats {
   int convs = 0;
   int gemms = 0;
   int pass_through = 0;
+  int batchnorms = 0;  // BN between a QLinearConv and a Q folded into it
 };
 
 // Rewrites in place; outputs equal the QDQ graph's up to int8 rounding of

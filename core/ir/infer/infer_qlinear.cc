@@ -60,8 +60,16 @@ ValueInfo AsF32(const ValueInfo& v) { return ValueInfo{v.name, DType::kF32, v.sh
 
 }  // namespace
 
-// x, x_scale, x_zero_point, w, w_scale, w_zero_point, [y_scale], [y_zero_point], [B].
+// x, x_scale, x_zero_point, w, w_scale, w_zero_point, [y_scale], [y_zero_point], [B],
+// [post_shift] (fixpoint: f32 [M], added after the fused activation).
 absl::StatusOr<Outputs> InferQLinearConv(Node& node, const InferContext& ctx) {
+  if (const ValueInfo* shift = OptionalInput(ctx, 9)) {
+    const int64_t m = In(ctx, 3).shape[0];
+    if (shift->dtype != DType::kF32 || shift->shape.rank() != 1 ||
+        (!IsDynamic(m) && shift->shape[0] != m)) {
+      return Invalid(node, "input 9 (post_shift) must be f32 [", m, "]");
+    }
+  }
   FP_ASSIGN_OR_RETURN(DType x_zp, CheckScaleZp(node, ctx, 1, 2, false));
   FP_ASSIGN_OR_RETURN(DType w_zp, CheckScaleZp(node, ctx, 4, 5, true));
   FP_RETURN_IF_ERROR(CheckInt8Input(node, ctx, 0, x_zp));

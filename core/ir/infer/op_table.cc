@@ -68,7 +68,7 @@ constexpr OpSpec kOps[] = {
     {"Pad", 1, 1, 1, 1, InferPad},
     {"Pow", 2, 2, 1, 1, InferPow},
     {"QGemm", 6, 9, 1, 1, InferQGemm},
-    {"QLinearConv", 6, 9, 1, 1, InferQLinearConv},
+    {"QLinearConv", 6, 10, 1, 1, InferQLinearConv},
     {"QuantizeLinear", 2, 3, 1, 1, InferQuantizeLinear},
     {"Reciprocal", 1, 1, 1, 1, InferUnary},
     {"ReduceL1", 1, 1, 1, 1, InferReduce},

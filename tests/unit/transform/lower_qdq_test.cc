@@ -153,5 +153,60 @@ TEST(LowerQdqTest, IntegerRunMatchesQdqSimulation) {
   EXPECT_LE(max_diff, 0.01 * 0.008 * 127 * 2) << "max |y| " << max_abs;
 }
 
+// Conv -> ReLU -> BN -> Q (seed_cnn's layer): the BN folds into the
+// QLinearConv's requantization (w_scale * a, post_shift b).
+TEST(LowerQdqTest, FoldsBatchNormBetweenConvAndQuantize) {
+  std::mt19937 rng(4);
+  ir::Graph g;
+  g.name = "conv_bn";
+  g.inputs.push_back({"x", DType::kF32, Shape{ir::kDynamicDim, 3, 6, 6}});
+  g.outputs.push_back({"y", DType::kF32, Shape{ir::kDynamicDim, 8, 4, 4}});
+  const std::string x = AddQdq(g, "x", 1.0f / 255, 0);
+  const std::string w = AddWeight(g, "w", RandomF32(Shape{8, 3, 3, 3}, rng), 0, 8, rng);
+  g.nodes.push_back(MakeNode("conv", "Conv", {x, w}, {"c"},
+                             {{"kernel_shape", std::vector<int64_t>{3, 3}},
+                              {"fused_activation", std::string("Relu")}}));
+  g.initializers["s"] = RandomF32(Shape{8}, rng, 0.5f, 2.0f);
+  g.initializers["B"] = RandomF32(Shape{8}, rng);
+  g.initializers["mean"] = RandomF32(Shape{8}, rng);
+  g.initializers["var"] = RandomF32(Shape{8}, rng, 0.5f, 2.0f);
+  g.nodes.push_back(MakeNode("bn", "BatchNormalization", {"c", "s", "B", "mean", "var"}, {"n"}));
+  g.initializers["n_s"] = Scalar(DType::kF32, 0.02);
+  g.initializers["n_z"] = Scalar(DType::kU8, 100);
+  g.nodes.push_back(MakeNode("n/q", "QuantizeLinear", {"n", "n_s", "n_z"}, {"n_q"}));
+  g.nodes.push_back(MakeNode("n/dq", "DequantizeLinear", {"n_q", "n_s", "n_z"}, {"y"}));
+
+  ir::Graph lowered = g;
+  ASSERT_TRUE(ir::InferShapes(lowered).ok());
+  LowerQdqStats stats;
+  ASSERT_TRUE(LowerQdqToIntegerOps(lowered, &stats).ok());
+  EXPECT_EQ(stats.convs, 1);
+  EXPECT_EQ(stats.batchnorms, 1);
+  EXPECT_EQ(Count(lowered, "BatchNormalization"), 0);
+
+  runtime::SessionOptions sim;
+  sim.use_onednn = false;
+  sim.lower_qdq = false;
+  for (bool onednn : {false, true}) {
+    runtime::SessionOptions integer;
+    integer.use_onednn = onednn;
+    auto a = runtime::Session::Create(g, sim);
+    auto b = runtime::Session::Create(g, integer);
+    ASSERT_TRUE(a.ok() && b.ok());
+    const Tensor x_in = RandomF32(Shape{2, 3, 6, 6}, rng, 0.0f, 1.0f);
+    const ir::TensorView in[] = {x_in.view()};
+    auto ya = (*a)->Run(in);
+    auto yb = (*b)->Run(in);
+    ASSERT_TRUE(ya.ok() && yb.ok());
+    int64_t off = 0;
+    for (int64_t i = 0; i < (*ya)[0].NumElements(); ++i) {
+      const float d = std::fabs((*ya)[0].data<float>()[i] - (*yb)[0].data<float>()[i]);
+      ASSERT_LE(d, 0.02f * 1.001f) << "more than one step at " << i;  // one LSB of n
+      off += d > 0;
+    }
+    EXPECT_LE(off, (*ya)[0].NumElements() / 20) << "onednn " << onednn;
+  }
+}
+
 }  // namespace
 }  // namespace fixpoint::transform

@@ -18,8 +18,9 @@
 namespace fixpoint::runtime::onednn {
 namespace {
 
-enum Input { kX, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias };
-constexpr QInputs kConvInputs{kX, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias};
+enum Input { kX, kXScale, kXZp, kW, kWScale, kWZp, kYScale, kYZp, kBias, kPostShift };
+constexpr QInputs kConvInputs{kX,    kXScale, kXZp, kW,   kWScale,
+                              kWZp, kYScale, kYZp, kBias, kPostShift};
 
 KernelOr Build(const KernelContext& ctx) {
   const ir::ValueInfo& x = ctx.input_infos[kX];
@@ -51,7 +52,9 @@ KernelOr Build(const KernelContext& ctx) {
   const dnnl::convolution_forward::desc desc(
       dnnl::prop_kind::forward_inference, dnnl::algorithm::convolution_direct, src_any, w_any,
       bias, dst_any, win.strides, win.DnnlDilations(), win.pad_begin, win.pad_end);
-  FP_ASSIGN_OR_RETURN(dnnl::primitive_attr attr, QuantAttr(ctx.node, q, /*channel_dim=*/1));
+  int shift_arg = 0;
+  FP_ASSIGN_OR_RETURN(dnnl::primitive_attr attr,
+                      QuantAttr(ctx.node, q, /*channel_dim=*/1, Dims{1, m, 1, 1}, &shift_arg));
   const dnnl::convolution_forward::primitive_desc pd(desc, attr, CpuEngine());
 
   SequenceBuilder builder(ctx.node);
@@ -87,6 +90,11 @@ KernelOr Build(const KernelContext& ctx) {
     dnnl::memory b(bias, CpuEngine());
     std::copy_n(Constant(ctx, kBias)->data<int32_t>(), m, static_cast<int32_t*>(b.get_data_handle()));
     args.push_back(Binding::Owned(DNNL_ARG_BIAS, b));
+  }
+  if (!q.shift.empty()) {
+    dnnl::memory shift(Desc({1, m, 1, 1}, dt::f32, tag::abcd), CpuEngine());
+    std::copy(q.shift.begin(), q.shift.end(), static_cast<float*>(shift.get_data_handle()));
+    args.push_back(Binding::Owned(shift_arg, shift));
   }
   builder.AddStep(dnnl::convolution_forward(pd), pd, std::move(args));
   if (!dst_layout) {

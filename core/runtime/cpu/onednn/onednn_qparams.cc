@@ -44,6 +44,13 @@ absl::StatusOr<QParams> ReadQParams(const KernelContext& ctx, const QInputs& in,
   p.x_zp = IntAt(*Constant(ctx, in.x_zp), 0);
   if (p.int_out) p.y_zp = IntAt(*Constant(ctx, in.y_zp), 0);
   p.y_scale = ys;
+  if (in.post_shift >= 0 && ctx.node.HasInput(in.post_shift)) {
+    const ir::Tensor* shift = Constant(ctx, in.post_shift);
+    if (shift == nullptr || shift->NumElements() != m) {
+      return Unsupported(ctx.node, "post_shift must be a constant with one value per channel");
+    }
+    for (int64_t c = 0; c < m; ++c) p.shift.push_back(shift->data<float>()[c] / ys);
+  }
   return p;
 }
 
@@ -90,13 +97,20 @@ absl::Status AppendQActivation(const ir::Node& node, float y_scale, dnnl::post_o
 }  // namespace
 
 absl::StatusOr<dnnl::primitive_attr> QuantAttr(const ir::Node& node, const QParams& q,
-                                               int channel_dim) {
+                                               int channel_dim, const Dims& shift_dims,
+                                               int* shift_arg) {
   dnnl::primitive_attr attr = UserScratchpadAttr();
   attr.set_output_scales(q.oscale.size() > 1 ? 1 << channel_dim : 0, q.oscale);
   if (q.x_zp != 0) attr.set_zero_points(DNNL_ARG_SRC, 0, {q.x_zp});
   if (q.y_zp != 0) attr.set_zero_points(DNNL_ARG_DST, 0, {q.y_zp});
   dnnl::post_ops ops;
   FP_RETURN_IF_ERROR(AppendQActivation(node, q.y_scale, ops));
+  if (!q.shift.empty()) {
+    if (shift_arg == nullptr) return Unsupported(node, "post_shift");
+    *shift_arg = DNNL_ARG_ATTR_MULTIPLE_POST_OP(ops.len()) | DNNL_ARG_SRC_1;
+    ops.append_binary(dnnl::algorithm::binary_add,
+                      Desc(shift_dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::abcd));
+  }
   attr.set_post_ops(ops);
   return attr;
 }

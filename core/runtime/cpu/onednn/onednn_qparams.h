@@ -18,6 +18,7 @@ namespace fixpoint::runtime::onednn {
 // Input positions of an integer op's operands (-1: the op has none).
 struct QInputs {
   int x, x_scale, x_zp, w, w_scale, w_zp, y_scale, y_zp, bias;
+  int post_shift = -1;  // QLinearConv's per-channel shift after the activation
 };
 
 struct QParams {
@@ -25,6 +26,7 @@ struct QParams {
   int32_t x_zp = 0, y_zp = 0;
   bool int_out = false;  // y_scale present
   float y_scale = 1.0f;
+  std::vector<float> shift;  // post_shift / y_scale per channel, or empty
 };
 
 // ctx.constants[i] if present, else nullptr.
@@ -39,9 +41,12 @@ absl::StatusOr<QParams> ReadQParams(const KernelContext& ctx, const QInputs& in,
 // notes and OneDnnQConvTest under ONEDNN_MAX_CPU_ISA=AVX2).
 absl::Status CheckNoSaturation(const KernelContext& ctx, const QInputs& in);
 // Output scales (per channel along `channel_dim` of dst), zero points and
-// the fused activation (Relu, LeakyRelu, Clip) as post-ops.
+// the fused activation (Relu, LeakyRelu, Clip) as post-ops, then q.shift as
+// a binary-add post-op over `shift_dims` (one value per channel). When a
+// shift is present `*shift_arg` gets the execution argument to bind it to.
 absl::StatusOr<dnnl::primitive_attr> QuantAttr(const ir::Node& node, const QParams& q,
-                                               int channel_dim);
+                                               int channel_dim, const Dims& shift_dims = {},
+                                               int* shift_arg = nullptr);
 
 }  // namespace fixpoint::runtime::onednn
 

@@ -4,6 +4,7 @@
 // then, in f32 exactly as oneDNN's int8 path orders it,
 //   v = f32(acc) * f32(x_scale * w_scale[m] / y_scale)
 //   v = fused activation (Relu, LeakyRelu, Clip with bounds / y_scale)
+//   v += post_shift[m] / y_scale   (QLinearConv's optional input 9)
 //   y = saturate(round_half_even(v) + y_zp)
 // With y_scale absent the output is f32: v = f32(acc) * (x_scale * w_scale[m])
 // and then the activation. These kernels apply `fused_activation` themselves
@@ -24,6 +25,7 @@ namespace {
 // What the kernel knows at creation (the node itself does not outlive it).
 struct QConfig {
   std::string where;  // node description for errors
+  int shift_input = -1;  // QLinearConv's post_shift input, when present
   bool has_bias = false;
   bool to_int = false;  // y_scale present
   std::string activation;  // "", Relu, LeakyRelu, Clip
@@ -53,6 +55,7 @@ struct Requant {
   int32_t qmin = 0, qmax = 0;
   std::string activation;  // "", Relu, LeakyRelu, Clip
   float alpha = 0.0f, beta = 0.0f;  // LeakyRelu alpha; Clip bounds (output units)
+  std::vector<float> shift;  // per channel, output units, after the activation (or empty)
 };
 
 float ReadScalarF32(const ir::TensorView& t) { return static_cast<const float*>(t.data)[0]; }
@@ -100,6 +103,13 @@ absl::StatusOr<Requant> PlanRequant(const QConfig& c, const KernelArgs& args, in
     r.alpha /= ys;
     r.beta /= ys;
   }
+  if (c.shift_input >= 0) {
+    const ir::TensorView& sh = args.inputs[c.shift_input];
+    if (sh.shape.NumElements() != channels) {
+      return absl::InvalidArgumentError(absl::StrCat(c.where, ": post_shift size"));
+    }
+    for (int64_t m = 0; m < channels; ++m) r.shift.push_back(static_cast<const float*>(sh.data)[m] / ys);
+  }
   return r;
 }
 
@@ -113,6 +123,7 @@ void Store(const Requant& r, int64_t m, int64_t acc, const ir::TensorView& out, 
   } else if (r.activation == "Clip") {
     v = std::min(std::max(v, r.alpha), r.beta);
   }
+  if (!r.shift.empty()) v += r.shift[m];
   if (!r.to_int) {
     static_cast<float*>(out.data)[i] = v;
     return;
@@ -209,6 +220,7 @@ KernelOr CreateQLinearConv(const KernelContext& ctx) {
     return InvalidArg(ctx, "bad 2-D geometry");
   }
   FP_ASSIGN_OR_RETURN(QConfig cfg, ReadConfig(ctx, 8, 6));
+  if (HasInput(ctx, 9)) cfg.shift_input = 9;
   return MakeKernel([cfg, strides, dilations, pads, group](const KernelArgs& args) {
     return RunQLinearConv(cfg, args, strides, dilations, pads, group);
   });

@@ -148,6 +148,23 @@ TEST(OneDnnQConvTest, MatchesIntegerReferenceOverSweep) {
   }
 }
 
+// post_shift (a folded BN after the activation): a per-channel add after
+// the fused activation, as a binary post-op; exact against the reference.
+TEST(OneDnnQConvTest, PostShiftMatchesIntegerReference) {
+  std::mt19937 rng(14);
+  const int lim = WeightLimitForThisCpu();
+  const std::vector<QConvCase> cases = {
+      {2, 1, 12, 12, 28, 3, 1, 0, 1, DType::kU8, DType::kU8, 0, 0, true, "Relu", 0.03f, -lim, lim},
+      {1, 8, 6, 6, 16, 3, 1, 1, 1, DType::kU8, DType::kU8, 5, 7, true, "", 0.05f, -lim, lim},
+      {1, 8, 6, 6, 16, 3, 1, 1, 1, DType::kU8, DType::kF32, 5, 0, true, "Relu", 1.0f, -lim, lim},
+  };
+  for (size_t i = 0; i < cases.size(); ++i) {
+    KernelCase c = MakeQConv(cases[i], rng);
+    c.Input(Random(Shape{cases[i].m}, rng, -0.5f, 0.5f), true);  // input 9
+    EXPECT_TRUE(MatchesIntegerReference(c, cases[i].y_type)) << "case " << i;
+  }
+}
+
 TEST(OneDnnQConvTest, AdversarialExtremesDoNotOverflow) {
   // Every source at 255 and every weight at the extreme the CPU allows: the
   // largest possible u8 x s8 pair sums (a 16-bit step would saturate here
