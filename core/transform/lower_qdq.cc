@@ -260,6 +260,13 @@ class Lowering {
     ir::Node lowered = n;
     lowered.inputs.resize(10);
     lowered.inputs[4] = scale_name;
+    const ir::Tensor* wzp = Init(n.inputs[5]);
+    if (wzp == nullptr) return false;
+    if (wzp->NumElements() != m) {  // a per-tensor zero point (0) shaped like the new scale
+      const std::string zp_name = g_.UniqueValueName(n.name + "_w_zero_point_bn");
+      g_.initializers[zp_name] = ir::Tensor(wzp->dtype(), ir::Shape{m});
+      lowered.inputs[5] = zp_name;
+    }
     lowered.inputs[6] = g_.nodes[*q].inputs[1];
     lowered.inputs[7] = g_.nodes[*q].inputs[2];
     lowered.inputs[9] = shift_name;
