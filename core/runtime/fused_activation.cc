@@ -66,7 +66,7 @@ class FusedActivationKernel : public Kernel {
 }  // namespace
 
 bool IsIntegerOp(absl::string_view op_type) {
-  return op_type == "QLinearConv" || op_type == "QGemm";
+  return op_type == "QLinearConv" || op_type == "QGemm" || op_type == "QLinearAdd";
 }
 
 bool HasFusedActivation(const ir::Node& node) { return node.HasAttr(kFusedActivation); }

@@ -14,7 +14,7 @@
 namespace fixpoint::runtime {
 
 bool HasFusedActivation(const ir::Node& node);
-// QLinearConv / QGemm: every kernel of these applies the fused activation
+// QLinearConv / QGemm / QLinearAdd: every kernel of these applies the fused activation
 // itself, in the real domain before requantization.
 bool IsIntegerOp(absl::string_view op_type);
 // Removes the fused-activation attributes from `node`.

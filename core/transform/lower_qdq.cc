@@ -37,6 +37,9 @@ class Lowering {
       if (op == "Conv" || op == "Gemm") {
         FP_ASSIGN_OR_RETURN(bool done, LowerMatmulLike(static_cast<int>(i)));
         if (done) ++(op == "Conv" ? stats.convs : stats.gemms);
+      } else if (op == "Add") {
+        FP_ASSIGN_OR_RETURN(bool done, LowerAdd(static_cast<int>(i)));
+        stats.adds += done;
       } else if (op == "MaxPool" || op == "Flatten" || op == "Reshape" || op == "Squeeze" ||
                  op == "Unsqueeze") {
         if (LowerPassThrough(static_cast<int>(i))) ++stats.pass_through;
@@ -272,6 +275,28 @@ class Lowering {
     lowered.inputs[9] = shift_name;
     lowered.outputs = {g_.nodes[*q].outputs[0]};
     removed_.insert(bn_index);
+    removed_.insert(*q);
+    g_.nodes[i] = std::move(lowered);
+    return true;
+  }
+
+  // DQ(a) + DQ(b) [fused act] -> Q  =>  QLinearAdd, for equal shapes.
+  absl::StatusOr<bool> LowerAdd(int i) {
+    const ir::Node n = g_.nodes[i];
+    FP_ASSIGN_OR_RETURN(std::string act, n.GetString(kFusedActivation, ""));
+    if (!act.empty() && act != "Relu" && act != "LeakyRelu" && act != "Clip") return false;
+    const ir::ValueInfo* a_info = g_.FindValueInfo(n.inputs[0]);
+    const ir::ValueInfo* b_info = g_.FindValueInfo(n.inputs[1]);
+    if (a_info == nullptr || b_info == nullptr || a_info->shape != b_info->shape) return false;
+    std::optional<Dq> da = DqOf(n.inputs[0], /*per_tensor=*/true);
+    std::optional<Dq> db = DqOf(n.inputs[1], /*per_tensor=*/true);
+    std::optional<int> q = SingleQOf(n.outputs[0]);
+    if (!da || !db || !q) return false;
+    ir::Node lowered = n;
+    lowered.op_type = "QLinearAdd";
+    lowered.inputs = {da->q, da->scale, da->zp, db->q, db->scale, db->zp,
+                      g_.nodes[*q].inputs[1], g_.nodes[*q].inputs[2]};
+    lowered.outputs = {g_.nodes[*q].outputs[0]};
     removed_.insert(*q);
     g_.nodes[i] = std::move(lowered);
     return true;

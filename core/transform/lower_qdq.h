@@ -7,6 +7,7 @@
 //     => QGemm (f32 output when no single Q reads the Gemm)
 //   DQ(x_q, s, z) -> MaxPool | Flatten | Reshape | Squeeze | Unsqueeze ->
 //   Q(s, z) (same parameters) => the op on x_q directly.
+//   DQ(a_q) + DQ(b_q) [fused act] -> Q  (equal shapes) => QLinearAdd
 //   QLinearConv (f32 out, [fused act]) -> BatchNormalization -> Q
 //     => QLinearConv with w_scale * a and post_shift b (a > 0 with an act)
 // Preconditions for a match: per-tensor activation scales and zero points
@@ -29,6 +30,7 @@ struct LowerQdqStats {
   int gemms = 0;
   int pass_through = 0;
   int batchnorms = 0;  // BN between a QLinearConv and a Q folded into it
+  int adds = 0;
 };
 
 // Rewrites in place; outputs equal the QDQ graph's up to int8 rounding of

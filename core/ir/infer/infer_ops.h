@@ -153,6 +153,7 @@ absl::StatusOr<std::vector<ValueInfo>> InferResize(Node& node, const InferContex
 // QLinearConv and QGemm (infer_qlinear.cc).
 absl::StatusOr<std::vector<ValueInfo>> InferQLinearConv(Node& node, const InferContext& ctx);
 absl::StatusOr<std::vector<ValueInfo>> InferQGemm(Node& node, const InferContext& ctx);
+absl::StatusOr<std::vector<ValueInfo>> InferQLinearAdd(Node& node, const InferContext& ctx);
 absl::StatusOr<std::vector<ValueInfo>> InferQuantizeLinear(Node& node, const InferContext& ctx);
 absl::StatusOr<std::vector<ValueInfo>> InferDequantizeLinear(Node& node, const InferContext& ctx);
 

@@ -112,4 +112,17 @@ absl::StatusOr<Outputs> InferQGemm(Node& node, const InferContext& ctx) {
   return out;
 }
 
+// A, A_scale, A_zero_point, B, B_scale, B_zero_point, C_scale, C_zero_point
+// (ONNX Runtime's contrib QLinearAdd): per-tensor parameters, numpy
+// broadcasting of A and B, output dtype = C_zero_point's.
+absl::StatusOr<Outputs> InferQLinearAdd(Node& node, const InferContext& ctx) {
+  FP_ASSIGN_OR_RETURN(DType a_zp, CheckScaleZp(node, ctx, 1, 2, false));
+  FP_ASSIGN_OR_RETURN(DType b_zp, CheckScaleZp(node, ctx, 4, 5, false));
+  FP_ASSIGN_OR_RETURN(DType y, CheckScaleZp(node, ctx, 6, 7, false));
+  FP_RETURN_IF_ERROR(CheckInt8Input(node, ctx, 0, a_zp));
+  FP_RETURN_IF_ERROR(CheckInt8Input(node, ctx, 3, b_zp));
+  FP_ASSIGN_OR_RETURN(Shape shape, Broadcast(node, In(ctx, 0).shape, In(ctx, 3).shape));
+  return Outputs{Out(y, std::move(shape))};
+}
+
 }  // namespace fixpoint::ir::infer

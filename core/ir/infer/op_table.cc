@@ -68,6 +68,7 @@ constexpr OpSpec kOps[] = {
     {"Pad", 1, 1, 1, 1, InferPad},
     {"Pow", 2, 2, 1, 1, InferPow},
     {"QGemm", 6, 9, 1, 1, InferQGemm},
+    {"QLinearAdd", 8, 8, 1, 1, InferQLinearAdd},
     {"QLinearConv", 6, 10, 1, 1, InferQLinearConv},
     {"QuantizeLinear", 2, 3, 1, 1, InferQuantizeLinear},
     {"Reciprocal", 1, 1, 1, 1, InferUnary},

@@ -208,5 +208,44 @@ TEST(LowerQdqTest, FoldsBatchNormBetweenConvAndQuantize) {
   }
 }
 
+// A residual DQ + DQ -> Add(+Relu) -> Q becomes QLinearAdd; the integer run
+// stays within one output step of the QDQ simulation.
+TEST(LowerQdqTest, LowersResidualAdd) {
+  std::mt19937 rng(5);
+  ir::Graph g;
+  g.name = "add";
+  g.inputs.push_back({"a", DType::kF32, Shape{ir::kDynamicDim, 4, 3, 3}});
+  g.inputs.push_back({"b", DType::kF32, Shape{ir::kDynamicDim, 4, 3, 3}});
+  g.outputs.push_back({"y", DType::kF32, Shape{ir::kDynamicDim, 4, 3, 3}});
+  const std::string a = AddQdq(g, "a", 0.01f, 100);
+  const std::string b = AddQdq(g, "b", 0.02f, 128);
+  g.nodes.push_back(MakeNode("add", "Add", {a, b}, {"s"}, {{"fused_activation", std::string("Relu")}}));
+  g.initializers["s_s"] = Scalar(DType::kF32, 0.015);
+  g.initializers["s_z"] = Scalar(DType::kU8, 0);
+  g.nodes.push_back(MakeNode("s/q", "QuantizeLinear", {"s", "s_s", "s_z"}, {"s_q"}));
+  g.nodes.push_back(MakeNode("s/dq", "DequantizeLinear", {"s_q", "s_s", "s_z"}, {"y"}));
+  ir::Graph lowered = g;
+  ASSERT_TRUE(ir::InferShapes(lowered).ok());
+  LowerQdqStats stats;
+  ASSERT_TRUE(LowerQdqToIntegerOps(lowered, &stats).ok());
+  EXPECT_EQ(stats.adds, 1);
+  EXPECT_EQ(Count(lowered, "QLinearAdd"), 1);
+  runtime::SessionOptions sim;
+  sim.use_onednn = false;
+  sim.lower_qdq = false;
+  auto s1 = runtime::Session::Create(g, sim);
+  auto s2 = runtime::Session::Create(g, runtime::SessionOptions{});
+  ASSERT_TRUE(s1.ok() && s2.ok());
+  const Tensor xa = RandomF32(Shape{2, 4, 3, 3}, rng, -1.0f, 1.5f);
+  const Tensor xb = RandomF32(Shape{2, 4, 3, 3}, rng, -2.0f, 2.0f);
+  const ir::TensorView in[] = {xa.view(), xb.view()};
+  auto y1 = (*s1)->Run(in);
+  auto y2 = (*s2)->Run(in);
+  ASSERT_TRUE(y1.ok() && y2.ok());
+  for (int64_t i = 0; i < (*y1)[0].NumElements(); ++i) {
+    EXPECT_LE(std::fabs((*y1)[0].data<float>()[i] - (*y2)[0].data<float>()[i]), 0.015f * 1.001f);
+  }
+}
+
 }  // namespace
 }  // namespace fixpoint::transform

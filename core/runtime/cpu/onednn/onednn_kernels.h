@@ -57,6 +57,9 @@ KernelOr CreateQGemm(const KernelContext& ctx);
 // QuantizeLinear with a constant per-tensor scale and zero point (reorder
 // with an output scale; within 1 LSB of the reference).
 KernelOr CreateQuantizeLinear(const KernelContext& ctx);
+// QLinearAdd (equal shapes, per-tensor constant parameters) as an int8
+// binary with scales and post-ops; within 1 LSB of the reference.
+KernelOr CreateQLinearAdd(const KernelContext& ctx);
 // DequantizeLinear, same conditions (exact).
 KernelOr CreateDequantizeLinear(const KernelContext& ctx);
 // Whether int8 products run without a saturating 16-bit step (VNNI) on the

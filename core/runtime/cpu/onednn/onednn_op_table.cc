@@ -47,6 +47,7 @@ constexpr OneDnnOp kOneDnnKernels[] = {
     {"BatchNormalization", &CreateBatchNorm, true},
     {"QLinearConv", &CreateQLinearConv, true},
     {"QGemm", &CreateQGemm, false},
+    {"QLinearAdd", &CreateQLinearAdd, true},
     {"QuantizeLinear", &CreateQuantizeLinear, true},
     {"DequantizeLinear", &CreateDequantizeLinear, true},
 };

@@ -69,6 +69,8 @@ KernelOr CreateDequantizeLinear(const KernelContext& ctx);
 // themselves (ref_qlinear.cc).
 KernelOr CreateQLinearConv(const KernelContext& ctx);
 KernelOr CreateQGemm(const KernelContext& ctx);
+// QLinearAdd (same shapes; fused activation in the real domain).
+KernelOr CreateQLinearAdd(const KernelContext& ctx);
 
 }  // namespace fixpoint::runtime::ref
 

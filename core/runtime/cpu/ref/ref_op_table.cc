@@ -73,6 +73,7 @@ constexpr Entry kTable[] = {
     {"Pad", CreatePad},
     {"Pow", CreateBinary},
     {"QGemm", CreateQGemm},
+    {"QLinearAdd", CreateQLinearAdd},
     {"QLinearConv", CreateQLinearConv},
     {"QuantizeLinear", CreateQuantizeLinear},
     {"Reciprocal", CreateUnary},

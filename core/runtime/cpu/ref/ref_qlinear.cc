@@ -35,7 +35,7 @@ struct QConfig {
 absl::StatusOr<QConfig> ReadConfig(const KernelContext& ctx, int bias, int y_scale) {
   QConfig c;
   c.where = ctx.node.Describe();
-  c.has_bias = HasInput(ctx, bias);
+  c.has_bias = bias >= 0 && HasInput(ctx, bias);
   c.to_int = HasInput(ctx, y_scale);
   FP_ASSIGN_OR_RETURN(c.activation, ctx.node.GetString("fused_activation", ""));
   if (!c.activation.empty() && c.activation != "Relu" && c.activation != "LeakyRelu" &&
@@ -208,7 +208,52 @@ absl::Status RunQGemm(const QConfig& cfg, const KernelArgs& args, bool trans_b) 
   return absl::OkStatus();
 }
 
+absl::Status RunQLinearAdd(const QConfig& cfg, const KernelArgs& args) {
+  const float sa = ReadScalarF32(args.inputs[1]), sb = ReadScalarF32(args.inputs[4]);
+  const float sy = ReadScalarF32(args.inputs[6]);
+  const int32_t za = ReadInt(args.inputs[2], 0), zb = ReadInt(args.inputs[5], 0);
+  const ir::TensorView& out = args.outputs[0];
+  Requant r;
+  r.to_int = true;
+  r.multiplier = {1.0f};
+  r.zp = ReadInt(args.inputs[7], 0);
+  const bool u8 = args.inputs[7].dtype == ir::DType::kU8;
+  r.qmin = u8 ? 0 : -128;
+  r.qmax = u8 ? 255 : 127;
+  r.activation = cfg.activation;
+  r.alpha = cfg.alpha;
+  r.beta = cfg.beta;
+  const int64_t n = out.shape.NumElements();
+  for (int64_t i = 0; i < n; ++i) {
+    float v = sa * static_cast<float>(ReadInt(args.inputs[0], i) - za) +
+              sb * static_cast<float>(ReadInt(args.inputs[3], i) - zb);
+    if (r.activation == "Relu") {
+      v = std::max(v, 0.0f);
+    } else if (r.activation == "LeakyRelu") {
+      v = v < 0.0f ? v * r.alpha : v;
+    } else if (r.activation == "Clip") {
+      v = std::min(std::max(v, r.alpha), r.beta);
+    }
+    float q = RoundHalfEvenF(v / sy) + static_cast<float>(r.zp);
+    q = std::min(std::max(q, static_cast<float>(r.qmin)), static_cast<float>(r.qmax));
+    if (u8) {
+      static_cast<uint8_t*>(out.data)[i] = static_cast<uint8_t>(q);
+    } else {
+      static_cast<int8_t*>(out.data)[i] = static_cast<int8_t>(q);
+    }
+  }
+  return absl::OkStatus();
+}
+
 }  // namespace
+
+KernelOr CreateQLinearAdd(const KernelContext& ctx) {
+  if (ctx.input_infos[0].shape != ctx.input_infos[3].shape) {
+    return Unimplemented(ctx, "QLinearAdd with broadcasting");
+  }
+  FP_ASSIGN_OR_RETURN(QConfig cfg, ReadConfig(ctx, -1, 6));
+  return MakeKernel([cfg](const KernelArgs& args) { return RunQLinearAdd(cfg, args); });
+}
 
 KernelOr CreateQLinearConv(const KernelContext& ctx) {
   if (ctx.input_infos[0].shape.rank() != 4) return Unimplemented(ctx, "only 2-D QLinearConv");
