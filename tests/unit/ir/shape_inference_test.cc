@@ -152,7 +152,7 @@ TEST(InferNodeOutputsTest, MissingInputInfoIsAnError) {
 
 TEST(SupportedOpsTest, SortedUniqueAndConsistent) {
   std::vector<absl::string_view> ops = SupportedOps();
-  EXPECT_EQ(ops.size(), 93u);
+  EXPECT_EQ(ops.size(), 94u);
   EXPECT_TRUE(std::is_sorted(ops.begin(), ops.end()));
   EXPECT_EQ(std::adjacent_find(ops.begin(), ops.end()), ops.end());
   for (absl::string_view op : ops) EXPECT_TRUE(IsSupportedOp(op)) << op;
