@@ -12,10 +12,22 @@
 #include "core/eval/classifier_eval.h"
 #include "core/io/dataset.h"
 #include "core/io/onnx_importer.h"
+#include "core/io/tf_importer.h"
+#include "absl/strings/str_split.h"
 #include "core/ir/dump.h"
 #include "core/runtime/session.h"
 
-ABSL_FLAG(std::string, model, "", "ONNX model file");
+ABSL_FLAG(std::string, model, "",
+          "model file: ONNX (.onnx) or TensorFlow frozen GraphDef (.pb, with --input_nodes, "
+          "--input_shapes and --output_nodes as in vai_q_tensorflow)");
+ABSL_FLAG(std::string, input_nodes, "",
+          "comma-separated input node names (TF: the graph's inputs; quantize: the start of "
+          "the quantized region)");
+ABSL_FLAG(std::string, input_shapes, "",
+          "TF: one shape per input node, separated by ':', e.g. ?,28,28,1 ('?' = dynamic batch)");
+ABSL_FLAG(std::string, output_nodes, "",
+          "comma-separated output node names (TF: the graph's outputs; quantize: the end of "
+          "the quantized region)");
 ABSL_FLAG(std::string, dataset, "", "dataset file (IDX, CSV or .npy)");
 ABSL_FLAG(std::string, labels, "", "labels file for IDX/.npy images");
 ABSL_FLAG(std::string, preprocess, "",
@@ -37,8 +49,34 @@ int Fail(const absl::Status& status, const char* what) {
   return 1;
 }
 
+}  // namespace
+
+bool IsTfGraphDef(const std::string& path) {
+  return path.size() > 3 && path.compare(path.size() - 3, 3, ".pb") == 0;
+}
+
+absl::StatusOr<ir::Graph> LoadModelGraph(const std::string& path) {
+  if (!IsTfGraphDef(path)) return io::ImportOnnxFile(path);
+  io::TfImportOptions options;
+  for (absl::string_view s : absl::StrSplit(absl::GetFlag(FLAGS_input_nodes), ',', absl::SkipEmpty())) {
+    options.input_nodes.emplace_back(s);
+  }
+  for (absl::string_view s : absl::StrSplit(absl::GetFlag(FLAGS_input_shapes), ':', absl::SkipEmpty())) {
+    options.input_shapes.emplace_back(s);
+  }
+  for (absl::string_view s : absl::StrSplit(absl::GetFlag(FLAGS_output_nodes), ',', absl::SkipEmpty())) {
+    options.output_nodes.emplace_back(s);
+  }
+  if (options.output_nodes.empty()) {
+    return absl::InvalidArgumentError("a TensorFlow GraphDef needs --output_nodes");
+  }
+  return io::ImportTfGraphDefFile(path, options);
+}
+
+namespace {
+
 absl::StatusOr<std::unique_ptr<runtime::Session>> LoadModel() {
-  auto graph = io::ImportOnnxFile(absl::GetFlag(FLAGS_model));
+  auto graph = LoadModelGraph(absl::GetFlag(FLAGS_model));
   if (!graph.ok()) return graph.status();
   runtime::SessionOptions options;
   options.intra_op_threads = absl::GetFlag(FLAGS_threads);

@@ -7,7 +7,16 @@
 #include <string>
 #include <vector>
 
+#include "absl/status/statusor.h"
+#include "core/ir/graph.h"
+
 namespace fixpoint::client {
+
+// True for a TensorFlow frozen GraphDef path (".pb").
+bool IsTfGraphDef(const std::string& path);
+// Imports the --model file: ONNX, or a TF GraphDef cut by --input_nodes,
+// --input_shapes and --output_nodes.
+absl::StatusOr<ir::Graph> LoadModelGraph(const std::string& path);
 
 // fixpoint eval: fp32 accuracy and throughput of a model on a labelled dataset.
 int RunEvalCommand(const std::vector<std::string>& args);

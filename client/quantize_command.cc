@@ -44,8 +44,8 @@ ABSL_FLAG(bool, per_tensor_weights, false, "per-tensor weights (default per-chan
 ABSL_FLAG(double, percentile, 99.99, "percentile method: percent of values kept");
 ABSL_FLAG(std::string, exclude_nodes, "", "comma-separated node names kept in float");
 ABSL_FLAG(std::string, exclude_op_types, "", "comma-separated op types kept in float");
-ABSL_FLAG(std::string, input_nodes, "", "comma-separated start of the quantized region");
-ABSL_FLAG(std::string, output_nodes, "", "comma-separated end of the quantized region");
+ABSL_DECLARE_FLAG(std::string, input_nodes);
+ABSL_DECLARE_FLAG(std::string, output_nodes);
 ABSL_FLAG(std::string, artifact, "", "artifact directory (fixpoint report)");
 
 namespace fixpoint::client {
@@ -158,7 +158,7 @@ int RunQuantizeCommand(const std::vector<std::string>&) {
                  "         [--calib_size N] [--eval D --eval_labels L] [--json]\n";
     return 2;
   }
-  auto graph = io::ImportOnnxFile(model_path);
+  auto graph = LoadModelGraph(model_path);
   if (!graph.ok()) return Fail(graph.status(), "loading model");
   auto calib = Load(absl::GetFlag(FLAGS_calib), absl::GetFlag(FLAGS_calib_labels),
                     absl::GetFlag(FLAGS_calib_size));
@@ -171,8 +171,10 @@ int RunQuantizeCommand(const std::vector<std::string>&) {
   options.per_channel_weights = !absl::GetFlag(FLAGS_per_tensor_weights);
   options.selection.exclude_nodes = List(absl::GetFlag(FLAGS_exclude_nodes));
   options.selection.exclude_op_types = List(absl::GetFlag(FLAGS_exclude_op_types));
-  options.selection.input_nodes = List(absl::GetFlag(FLAGS_input_nodes));
-  options.selection.output_nodes = List(absl::GetFlag(FLAGS_output_nodes));
+  if (!IsTfGraphDef(model_path)) {  // for a GraphDef they already cut the imported graph
+    options.selection.input_nodes = List(absl::GetFlag(FLAGS_input_nodes));
+    options.selection.output_nodes = List(absl::GetFlag(FLAGS_output_nodes));
+  }
   options.num_images = absl::GetFlag(FLAGS_calib_size);
   options.threads = absl::GetFlag(FLAGS_threads);
   options.progress = ProgressBar("calibrating");

@@ -3,7 +3,9 @@
 # 200 calibration images, evaluation on the Fashion-MNIST test set) writes an
 # artifact whose --json summary has the documented keys and sane values;
 # `fixpoint report` prints its fix_pos table; a second quantize onto the same
-# directory is refused (artifacts are immutable). Usage: $0 <build dir>.
+# directory is refused (artifacts are immutable); the DNNDK frozen GraphDef
+# quantizes with vai_q_tensorflow's node names (input in [0,1] -> fix_pos 7).
+# Usage: $0 <build dir>.
 set -euo pipefail
 build="$1"
 src="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -40,4 +42,15 @@ if "$build/client/fixpoint" quantize --model "$src/models/seed_cnn.onnx" \
   echo "overwrote an existing artifact"; exit 1
 fi
 grep -q "exists" /tmp/fp_err.txt
+# The Vitis AI flow's frozen graph with vai_q_tensorflow's node names.
+pb="$src/../shared/fixtures/tf/dnndk_mnist_frozen_graph.pb"
+if [[ -f "$pb" ]]; then
+  "$build/client/fixpoint" quantize --model "$pb" --input_nodes images_in --input_shapes '?,28,28,1' \
+    --output_nodes dense_1/BiasAdd --method pof2-mindiffs --calib "$data/train-images-idx3-ubyte.gz" \
+    --calib_size 50 --preprocess layout=nhwc,scale=0.0039215686,shape=1x28x28 \
+    --out "$(dirname "$out")/dnndk" --json
+  tf_report=$("$build/client/fixpoint" report --artifact "$(dirname "$out")/dnndk")
+  echo "$tf_report"
+  grep -Eq '^images_in +i8 +0.0078125 +0 +7 ' <<<"$tf_report" || { echo "images_in fix_pos"; exit 1; }
+fi
 echo "cli quantize/report: ok"
