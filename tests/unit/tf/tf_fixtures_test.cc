@@ -5,6 +5,8 @@
 #include <cmath>
 #include <random>
 
+#include "core/io/onnx_exporter.h"
+#include "core/io/onnx_importer.h"
 #include "core/io/tf_importer.h"
 #include "tests/unit/tf/tf_test_util.h"
 
@@ -96,6 +98,31 @@ INSTANTIATE_TEST_SUITE_P(
                                   "dense_1/Softmax", ir::Shape{ir::kDynamicDim, 32, 32, 3}, 3, 3,
                                   true}),
     [](const auto& info) { return info.index == 0 ? std::string("Mnist") : "KerasCnn3"; });
+
+// Issue 5 item 4: an imported frozen graph exports as a standard float ONNX
+// model (what the store keeps as version 1) that re-imports and computes the
+// same outputs.
+TEST_P(TfFixtureTest, ExportsToOnnxAndReimportsWithSameOutputs) {
+  const FixtureCase& c = GetParam();
+  auto g = ImportTfGraphDefFile(Fixture(c.file), Options({c.input}, {c.shape}, {c.output}));
+  ASSERT_TRUE(g.ok()) << g.status();
+  auto bytes = ExportOnnx(*g);
+  ASSERT_TRUE(bytes.ok()) << bytes.status();
+  auto back = ImportOnnx(*bytes);
+  ASSERT_TRUE(back.ok()) << back.status();
+  EXPECT_EQ(back->inputs[0].name, c.input);
+  EXPECT_EQ(back->outputs[0].name, c.output);
+  ir::Shape shape = c.input_shape;
+  shape[0] = 2;
+  const std::vector<float> x = RandomInput(shape.NumElements(), 9);
+  auto a = RunRef(*g, shape, x, /*use_onednn=*/false);
+  auto b = RunRef(*back, shape, x, /*use_onednn=*/false);
+  ASSERT_TRUE(a.ok() && b.ok());
+  ASSERT_EQ((*a)[0].NumElements(), (*b)[0].NumElements());
+  for (int64_t i = 0; i < (*a)[0].NumElements(); ++i) {
+    EXPECT_EQ((*a)[0].data<float>()[i], (*b)[0].data<float>()[i]) << i;
+  }
+}
 
 TEST(TfFixtureTest, ShapeAttributeIsUsedWhenNoInputShapeIsGiven) {
   auto g = ImportTfGraphDefFile(Fixture("dnndk_mnist_frozen_graph.pb"),
