@@ -19,6 +19,7 @@
 #include "core/io/dataset.h"
 #include "core/io/onnx_importer.h"
 #include "core/quant/artifact.h"
+#include "core/quant/layer_report.h"
 #include "core/quant/quantizer.h"
 #include "core/runtime/kernel_registry.h"
 #include "core/runtime/session.h"
@@ -47,6 +48,9 @@ ABSL_FLAG(std::string, exclude_op_types, "", "comma-separated op types kept in f
 ABSL_DECLARE_FLAG(std::string, input_nodes);
 ABSL_DECLARE_FLAG(std::string, output_nodes);
 ABSL_FLAG(std::string, artifact, "", "artifact directory (fixpoint report)");
+ABSL_FLAG(int64_t, layer_report_images, 500,
+          "quantize --eval: images of the evaluation set used for the per-layer error report "
+          "(0 = skip it)");
 
 namespace fixpoint::client {
 namespace {
@@ -223,6 +227,16 @@ int RunQuantizeCommand(const std::vector<std::string>&) {
     report.int8_top1 = cmp->candidate.top1();
     report.top1_agreement = cmp->agreement();
     manifest.accuracy = report;
+    if (absl::GetFlag(FLAGS_layer_report_images) > 0) {
+      auto float_graph = quant::PrepareForQuantization(*graph);
+      if (!float_graph.ok()) return Fail(float_graph.status(), "preparing float model");
+      quant::LayerReportOptions layer_options;
+      layer_options.max_images = absl::GetFlag(FLAGS_layer_report_images);
+      layer_options.threads = absl::GetFlag(FLAGS_threads);
+      auto layers = quant::MeasureLayerErrors(*float_graph, result->graph, *eval_set, layer_options);
+      if (!layers.ok()) return Fail(layers.status(), "per-layer report");
+      manifest.layers = *std::move(layers);
+    }
   }
   absl::Status written = quant::WriteArtifact(out, result->graph, manifest);
   if (!written.ok()) return Fail(written, "writing artifact");
@@ -252,6 +266,13 @@ int RunReportCommand(const std::vector<std::string>&) {
                                manifest->created_utc, manifest->fixpoint_version,
                                manifest->onednn_version);
   PrintTensors(*manifest);
+  if (!manifest->layers.empty()) {
+    std::cout << "\nper-layer error vs float (worst first):\n"
+              << absl::StrFormat("%-48s %10s %12s\n", "tensor", "SQNR dB", "MSE");
+    for (const quant::LayerError& e : manifest->layers) {
+      std::cout << absl::StrFormat("%-48s %10.2f %12.4g\n", e.tensor, e.sqnr_db, e.mse);
+    }
+  }
   return 0;
 }
 

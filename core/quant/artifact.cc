@@ -5,6 +5,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cmath>
+#include <limits>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -114,6 +116,17 @@ std::string ManifestToJson(const Manifest& m) {
   ordered_json tensors = ordered_json::array();
   for (const QuantizedTensorInfo& t : m.tensors) tensors.push_back(TensorJson(t));
   j["tensors"] = std::move(tensors);
+  if (!m.layers.empty()) {
+    ordered_json layers = ordered_json::array();
+    for (const LayerError& e : m.layers) {
+      // JSON has no infinity: an exact layer gets sqnr_db null.
+      layers.push_back({{"tensor", e.tensor},
+                        {"mse", e.mse},
+                        {"sqnr_db", std::isfinite(e.sqnr_db) ? ordered_json(e.sqnr_db) : ordered_json()},
+                        {"elements", e.elements}});
+    }
+    j["layers"] = std::move(layers);
+  }
   return j.dump(2) + "\n";
 }
 
@@ -167,6 +180,20 @@ absl::StatusOr<Manifest> ParseManifest(const std::string& text) {
       FP_ASSIGN_OR_RETURN(info.params_from, Get<std::string>(t, "params_from"));
     }
     m.tensors.push_back(std::move(info));
+  }
+  if (j.contains("layers")) {
+    for (const ordered_json& l : j["layers"]) {
+      LayerError e;
+      FP_ASSIGN_OR_RETURN(e.tensor, Get<std::string>(l, "tensor"));
+      FP_ASSIGN_OR_RETURN(e.mse, Get<double>(l, "mse"));
+      FP_ASSIGN_OR_RETURN(e.elements, Get<int64_t>(l, "elements"));
+      if (l.contains("sqnr_db") && l["sqnr_db"].is_null()) {
+        e.sqnr_db = std::numeric_limits<double>::infinity();
+      } else {
+        FP_ASSIGN_OR_RETURN(e.sqnr_db, Get<double>(l, "sqnr_db"));
+      }
+      m.layers.push_back(std::move(e));
+    }
   }
   return m;
 }

@@ -15,6 +15,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "core/quant/layer_report.h"
 #include "core/quant/quantizer.h"
 
 namespace fixpoint::quant {
@@ -48,6 +49,8 @@ struct Manifest {
   std::string created_utc;  // ISO 8601
   std::vector<QuantizedTensorInfo> tensors;
   std::optional<AccuracyReport> accuracy;
+  // Per-layer error, worst first (empty when not measured).
+  std::vector<LayerError> layers;
 };
 
 // The scheme string of `options` as written to manifests.

@@ -34,8 +34,10 @@ report=$("$build/client/fixpoint" report --artifact "$out")
 echo "$report"
 grep -q "fix_pos" <<<"$report"
 # Every tensor row of a pof2 artifact carries an integer fix_pos.
-rows=$(awk '/^tensor/{t=1;next} t&&NF' <<<"$report" | wc -l)
-with_pos=$(awk '/^tensor/{t=1;next} t&&NF&&$5~/^-?[0-9]+$/' <<<"$report" | wc -l)
+# The first table (up to the blank line before the per-layer table).
+rows=$(awk '/^tensor/{t=1;next} t&&!NF{exit} t' <<<"$report" | wc -l)
+with_pos=$(awk '/^tensor/{t=1;next} t&&!NF{exit} t&&$5~/^-?[0-9]+$/' <<<"$report" | wc -l)
+grep -q "per-layer error vs float" <<<"$report" || { echo "no per-layer report"; exit 1; }
 [[ "$rows" -gt 0 && "$rows" -eq "$with_pos" ]] || { echo "fix_pos missing ($with_pos/$rows)"; exit 1; }
 if "$build/client/fixpoint" quantize --model "$src/models/seed_cnn.onnx" \
     --calib "$data/train-images-idx3-ubyte.gz" --calib_size 50 --out "$out" 2>/tmp/fp_err.txt; then
