@@ -18,6 +18,7 @@
 #include "core/eval/compare_eval.h"
 #include "core/io/dataset.h"
 #include "core/io/onnx_importer.h"
+#include "core/quant/accuracy_aware.h"
 #include "core/quant/artifact.h"
 #include "core/quant/layer_report.h"
 #include "core/quant/quantizer.h"
@@ -48,6 +49,10 @@ ABSL_FLAG(std::string, exclude_op_types, "", "comma-separated op types kept in f
 ABSL_DECLARE_FLAG(std::string, input_nodes);
 ABSL_DECLARE_FLAG(std::string, output_nodes);
 ABSL_FLAG(std::string, artifact, "", "artifact directory (fixpoint report)");
+ABSL_FLAG(double, max_drop_pp, -1,
+          "accuracy-aware mode (needs --eval): keep the most sensitive layers in fp32 until "
+          "the top-1 drop is at most this many points; negative = off");
+ABSL_FLAG(double, time_budget_s, 300, "accuracy-aware mode: time budget for the search");
 ABSL_FLAG(int64_t, layer_report_images, 500,
           "quantize --eval: images of the evaluation set used for the per-layer error report "
           "(0 = skip it)");
@@ -136,6 +141,11 @@ nlohmann::ordered_json SummaryJson(const quant::Manifest& m, const std::string& 
     j["top1_agreement"] = m.accuracy->top1_agreement;
   }
   j["quantized_tensors"] = m.tensors.size();
+  if (m.max_drop_pp) {
+    j["max_drop_pp"] = *m.max_drop_pp;
+    j["goal_met"] = m.goal_met;
+    j["float_nodes"] = m.float_nodes;
+  }
   return j;
 }
 
@@ -149,6 +159,12 @@ void PrintSummary(const quant::Manifest& m, const std::string& out) {
         "agreement  %.2f %% of images get the same top-1\n",
         a.images, a.dataset, 100 * a.fp32_top1, 100 * a.int8_top1, a.top1_drop_pp(),
         100 * a.top1_agreement);
+  }
+  if (m.max_drop_pp) {
+    std::cout << absl::StrFormat("goal       drop <= %.2f points: %s; %d layer(s) kept in fp32%s\n",
+                                 *m.max_drop_pp, m.goal_met ? "met" : "NOT met (best model kept)",
+                                 m.float_nodes.size(), m.float_nodes.empty() ? "" : ":");
+    for (const std::string& n : m.float_nodes) std::cout << "             " << n << "\n";
   }
 }
 
@@ -182,7 +198,29 @@ int RunQuantizeCommand(const std::vector<std::string>&) {
   options.num_images = absl::GetFlag(FLAGS_calib_size);
   options.threads = absl::GetFlag(FLAGS_threads);
   options.progress = ProgressBar("calibrating");
-  auto result = quant::Quantize(*graph, *calib, options);
+  const bool accuracy_aware = absl::GetFlag(FLAGS_max_drop_pp) >= 0;
+  if (accuracy_aware && absl::GetFlag(FLAGS_eval).empty()) {
+    std::cerr << "fixpoint: --max_drop_pp needs --eval (a labelled evaluation set)\n";
+    return 2;
+  }
+  absl::StatusOr<quant::QuantizeResult> result;
+  quant::AccuracyAwareResult search;
+  if (accuracy_aware) {
+    auto eval_set = Load(absl::GetFlag(FLAGS_eval), absl::GetFlag(FLAGS_eval_labels), 0);
+    if (!eval_set.ok()) return Fail(eval_set.status(), "loading evaluation dataset");
+    quant::AccuracyAwareOptions aa;
+    aa.max_drop_pp = absl::GetFlag(FLAGS_max_drop_pp);
+    aa.time_budget_s = absl::GetFlag(FLAGS_time_budget_s);
+    aa.eval_batch = absl::GetFlag(FLAGS_batch);
+    aa.layer_report.threads = absl::GetFlag(FLAGS_threads);
+    options.progress = nullptr;  // many quantize runs; a bar per run would be noise
+    auto found = quant::QuantizeAccuracyAware(*graph, *calib, *eval_set, options, aa);
+    if (!found.ok()) return Fail(found.status(), "accuracy-aware quantization");
+    search = *std::move(found);
+    result = search.best;
+  } else {
+    result = quant::Quantize(*graph, *calib, options);
+  }
   if (!result.ok()) return Fail(result.status(), "quantizing");
 
   quant::Manifest manifest;
@@ -202,6 +240,11 @@ int RunQuantizeCommand(const std::vector<std::string>&) {
   manifest.onednn_version = runtime::OneDnnVersion();
   manifest.created_utc = NowUtc();
   manifest.tensors = result->tensors;
+  if (accuracy_aware) {
+    manifest.max_drop_pp = absl::GetFlag(FLAGS_max_drop_pp);
+    manifest.goal_met = search.goal_met;
+    manifest.float_nodes = search.float_nodes;
+  }
 
   if (!absl::GetFlag(FLAGS_eval).empty()) {
     auto eval_set = Load(absl::GetFlag(FLAGS_eval), absl::GetFlag(FLAGS_eval_labels), 0);

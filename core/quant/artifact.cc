@@ -113,6 +113,11 @@ std::string ManifestToJson(const Manifest& m) {
                      {"top1_drop_pp", a.top1_drop_pp()},
                      {"top1_agreement", a.top1_agreement}};
   }
+  if (m.max_drop_pp) {
+    j["accuracy_aware"] = {{"max_drop_pp", *m.max_drop_pp},
+                           {"goal_met", m.goal_met},
+                           {"float_nodes", m.float_nodes}};
+  }
   ordered_json tensors = ordered_json::array();
   for (const QuantizedTensorInfo& t : m.tensors) tensors.push_back(TensorJson(t));
   j["tensors"] = std::move(tensors);
@@ -180,6 +185,13 @@ absl::StatusOr<Manifest> ParseManifest(const std::string& text) {
       FP_ASSIGN_OR_RETURN(info.params_from, Get<std::string>(t, "params_from"));
     }
     m.tensors.push_back(std::move(info));
+  }
+  if (j.contains("accuracy_aware")) {
+    const ordered_json& a = j["accuracy_aware"];
+    FP_ASSIGN_OR_RETURN(double goal, Get<double>(a, "max_drop_pp"));
+    m.max_drop_pp = goal;
+    FP_ASSIGN_OR_RETURN(m.goal_met, Get<bool>(a, "goal_met"));
+    FP_ASSIGN_OR_RETURN(m.float_nodes, Get<std::vector<std::string>>(a, "float_nodes"));
   }
   if (j.contains("layers")) {
     for (const ordered_json& l : j["layers"]) {

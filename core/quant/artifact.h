@@ -49,6 +49,10 @@ struct Manifest {
   std::string created_utc;  // ISO 8601
   std::vector<QuantizedTensorInfo> tensors;
   std::optional<AccuracyReport> accuracy;
+  // Nodes the accuracy-aware mode kept in fp32, and whether its goal held.
+  std::vector<std::string> float_nodes;
+  std::optional<double> max_drop_pp;  // the goal, when the mode ran
+  bool goal_met = false;
   // Per-layer error, worst first (empty when not measured).
   std::vector<LayerError> layers;
 };
