@@ -349,6 +349,7 @@ def main():
     if not backends:
         sys.exit("no requested backend is available")
 
+    load_before = os.getloadavg()  # before this process adds its own load
     torch.set_num_threads(THREADS)
     x_train, _ = ref.load_split(ref.DATA_DIR, "train")
     x_test, y_test = ref.load_split(ref.DATA_DIR, "t10k")
@@ -373,7 +374,7 @@ def main():
                 "seconds": args.seconds,
                 "calib_batch": CALIB_BATCH,
                 "calib_sizes": args.calib_sizes,
-                "load_average": os.getloadavg(),
+                "load_average_at_start": load_before,
             },
             "results": records,
         }
