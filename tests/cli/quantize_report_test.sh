@@ -23,13 +23,11 @@ for key in fp32_top1 int8_top1 top1_drop_pp top1_agreement calib_images calib_se
 done
 grep -q '"calib_images":200' <<<"$json" || { echo "wrong calib_images"; exit 1; }
 grep -q '"method":"pof2-mindiffs"' <<<"$json" || { echo "wrong method"; exit 1; }
-# int8 within 1 point of fp32 even on 200 images (measured drop ~0.1).
-python3 - "$json" <<'PY'
-import json, sys
-j = json.loads(sys.argv[1])
-assert abs(j["top1_drop_pp"]) < 1.0, j
-assert j["top1_agreement"] > 0.98, j
-PY
+# int8 within 1 point of fp32 even on 200 images (measured drop ~0.1); plain
+# shell + awk, so the test needs nothing beyond Debian's base system.
+num() { grep -o "\"$1\":-\?[0-9.e-]*" <<<"$json" | cut -d: -f2; }
+awk -v d="$(num top1_drop_pp)" -v a="$(num top1_agreement)" \
+  'BEGIN { if (d < -1 || d > 1 || a <= 0.98) { print "drop " d ", agreement " a; exit 1 } }'
 report=$("$build/client/fixpoint" report --artifact "$out")
 echo "$report"
 grep -q "fix_pos" <<<"$report"
@@ -40,10 +38,10 @@ with_pos=$(awk '/^tensor/{t=1;next} t&&!NF{exit} t&&$5~/^-?[0-9]+$/' <<<"$report
 grep -q "per-layer error vs float" <<<"$report" || { echo "no per-layer report"; exit 1; }
 [[ "$rows" -gt 0 && "$rows" -eq "$with_pos" ]] || { echo "fix_pos missing ($with_pos/$rows)"; exit 1; }
 if "$build/client/fixpoint" quantize --model "$src/models/seed_cnn.onnx" \
-    --calib "$data/train-images-idx3-ubyte.gz" --calib_size 50 --out "$out" 2>/tmp/fp_err.txt; then
+    --calib "$data/train-images-idx3-ubyte.gz" --calib_size 50 --out "$out" 2>"$(dirname "$out")/err.txt"; then
   echo "overwrote an existing artifact"; exit 1
 fi
-grep -q "exists" /tmp/fp_err.txt
+grep -q "exists" "$(dirname "$out")/err.txt"
 # The Vitis AI flow's frozen graph with vai_q_tensorflow's node names.
 pb="$src/../shared/fixtures/tf/dnndk_mnist_frozen_graph.pb"
 if [[ -f "$pb" ]]; then
