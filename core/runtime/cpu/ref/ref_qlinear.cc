@@ -66,12 +66,23 @@ int32_t ReadInt(const ir::TensorView& t, int64_t i) {
   return static_cast<const int32_t*>(t.data)[i];
 }
 
-float RoundHalfEvenF(float v) {
-  const float r = std::nearbyint(v);  // the default rounding mode is to nearest even
-  // Guard against a changed FP environment: fix exact .5 cases by hand.
-  const float floor_v = std::floor(v);
-  if (v - floor_v == 0.5f) return std::fmod(floor_v, 2.0f) == 0.0f ? floor_v : floor_v + 1.0f;
-  return r;
+// The fused activation of `r` on one value (in output units).
+float Activate(const Requant& r, float v) {
+  if (r.activation == "Relu") return std::max(v, 0.0f);
+  if (r.activation == "LeakyRelu") return v < 0.0f ? v * r.alpha : v;
+  if (r.activation == "Clip") return std::min(std::max(v, r.alpha), r.beta);
+  return v;
+}
+
+// saturate(round_half_even(v) + zp) written as out[i] (u8 or i8).
+void StoreQuantized(const Requant& r, float v, const ir::TensorView& out, int64_t i) {
+  float q = static_cast<float>(RoundHalfEven(v)) + static_cast<float>(r.zp);
+  q = std::min(std::max(q, static_cast<float>(r.qmin)), static_cast<float>(r.qmax));
+  if (out.dtype == ir::DType::kU8) {
+    static_cast<uint8_t*>(out.data)[i] = static_cast<uint8_t>(q);
+  } else {
+    static_cast<int8_t*>(out.data)[i] = static_cast<int8_t>(q);
+  }
 }
 
 absl::StatusOr<Requant> PlanRequant(const QConfig& c, const KernelArgs& args, int x_scale,
@@ -115,25 +126,12 @@ absl::StatusOr<Requant> PlanRequant(const QConfig& c, const KernelArgs& args, in
 
 // Writes output element i of channel m from the exact accumulator.
 void Store(const Requant& r, int64_t m, int64_t acc, const ir::TensorView& out, int64_t i) {
-  float v = static_cast<float>(acc) * r.multiplier[m];
-  if (r.activation == "Relu") {
-    v = std::max(v, 0.0f);
-  } else if (r.activation == "LeakyRelu") {
-    v = v < 0.0f ? v * r.alpha : v;
-  } else if (r.activation == "Clip") {
-    v = std::min(std::max(v, r.alpha), r.beta);
-  }
+  float v = Activate(r, static_cast<float>(acc) * r.multiplier[m]);
   if (!r.shift.empty()) v += r.shift[m];
-  if (!r.to_int) {
-    static_cast<float*>(out.data)[i] = v;
-    return;
-  }
-  float q = RoundHalfEvenF(v) + static_cast<float>(r.zp);
-  q = std::min(std::max(q, static_cast<float>(r.qmin)), static_cast<float>(r.qmax));
-  if (out.dtype == ir::DType::kU8) {
-    static_cast<uint8_t*>(out.data)[i] = static_cast<uint8_t>(q);
+  if (r.to_int) {
+    StoreQuantized(r, v, out, i);
   } else {
-    static_cast<int8_t*>(out.data)[i] = static_cast<int8_t>(q);
+    static_cast<float*>(out.data)[i] = v;
   }
 }
 
@@ -217,7 +215,7 @@ absl::Status RunQLinearAdd(const QConfig& cfg, const KernelArgs& args) {
   r.to_int = true;
   r.multiplier = {1.0f};
   r.zp = ReadInt(args.inputs[7], 0);
-  const bool u8 = args.inputs[7].dtype == ir::DType::kU8;
+  const bool u8 = out.dtype == ir::DType::kU8;
   r.qmin = u8 ? 0 : -128;
   r.qmax = u8 ? 255 : 127;
   r.activation = cfg.activation;
@@ -225,22 +223,9 @@ absl::Status RunQLinearAdd(const QConfig& cfg, const KernelArgs& args) {
   r.beta = cfg.beta;
   const int64_t n = out.shape.NumElements();
   for (int64_t i = 0; i < n; ++i) {
-    float v = sa * static_cast<float>(ReadInt(args.inputs[0], i) - za) +
-              sb * static_cast<float>(ReadInt(args.inputs[3], i) - zb);
-    if (r.activation == "Relu") {
-      v = std::max(v, 0.0f);
-    } else if (r.activation == "LeakyRelu") {
-      v = v < 0.0f ? v * r.alpha : v;
-    } else if (r.activation == "Clip") {
-      v = std::min(std::max(v, r.alpha), r.beta);
-    }
-    float q = RoundHalfEvenF(v / sy) + static_cast<float>(r.zp);
-    q = std::min(std::max(q, static_cast<float>(r.qmin)), static_cast<float>(r.qmax));
-    if (u8) {
-      static_cast<uint8_t*>(out.data)[i] = static_cast<uint8_t>(q);
-    } else {
-      static_cast<int8_t*>(out.data)[i] = static_cast<int8_t>(q);
-    }
+    const float v = sa * static_cast<float>(ReadInt(args.inputs[0], i) - za) +
+                    sb * static_cast<float>(ReadInt(args.inputs[3], i) - zb);
+    StoreQuantized(r, Activate(r, v) / sy, out, i);
   }
   return absl::OkStatus();
 }

@@ -75,14 +75,6 @@ void ForEachChannelRun(const AxisPlan& p, Body&& body) {
 }
 
 // Round half to even, for finite and infinite x alike.
-double RoundHalfEven(double x) {
-  if (!std::isfinite(x)) return x;
-  const double lower = std::floor(x);
-  const double diff = x - lower;  // exact
-  if (diff != 0.5) return diff < 0.5 ? lower : lower + 1.0;
-  return std::fmod(lower, 2.0) == 0.0 ? lower : lower + 1.0;
-}
-
 template <typename Q, typename X>
 Q QuantizeOne(X x, float scale, int32_t zero_point) {
   double quotient;

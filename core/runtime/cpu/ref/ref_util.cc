@@ -1,5 +1,7 @@
 #include "core/runtime/cpu/ref/ref_util.h"
 
+#include <cmath>
+
 #include <utility>
 
 namespace fixpoint::runtime::ref {
@@ -117,6 +119,14 @@ absl::StatusOr<BroadcastPlan> MakeBroadcastPlan(const KernelContext& ctx, const 
     }
   }
   return p;
+}
+
+double RoundHalfEven(double x) {
+  if (!std::isfinite(x)) return x;
+  const double lower = std::floor(x);
+  const double diff = x - lower;  // exact
+  if (diff != 0.5) return diff < 0.5 ? lower : lower + 1.0;
+  return std::fmod(lower, 2.0) == 0.0 ? lower : lower + 1.0;
 }
 
 }  // namespace fixpoint::runtime::ref

@@ -51,6 +51,9 @@ absl::Status CheckArity(const KernelContext& ctx, int min_inputs, int max_inputs
 absl::Status CheckInputDType(const KernelContext& ctx, int i, ir::DType want);
 // Maps axis in [-rank, rank) to [0, rank); INVALID_ARGUMENT otherwise.
 absl::StatusOr<int> NormalizeAxis(const KernelContext& ctx, int64_t axis, int rank);
+// Round half to even, independent of the FP environment (QuantizeLinear's
+// and the integer ops' rounding); non-finite values pass through.
+double RoundHalfEven(double x);
 // Product of dims[begin, end).
 int64_t Product(const std::vector<int64_t>& dims, int begin, int end);
 
