@@ -217,20 +217,6 @@ std::vector<int64_t> BroadcastStrides(const ir::Shape& shape, int rank) {
   return strides;
 }
 
-void StoreNumber(ir::Tensor& t, int64_t i, double v) {
-  switch (t.dtype()) {
-    case ir::DType::kF32:
-      t.data<float>()[i] = static_cast<float>(v);
-      break;
-    case ir::DType::kI32:
-      t.data<int32_t>()[i] = static_cast<int32_t>(v);
-      break;
-    default:
-      t.data<int64_t>()[i] = static_cast<int64_t>(v);
-      break;
-  }
-}
-
 bool ExactOperand(const ir::Tensor& t) {
   if (t.dtype() != ir::DType::kI64) return true;
   for (int64_t i = 0; i < t.NumElements(); ++i) {
@@ -255,7 +241,7 @@ std::optional<ir::Tensor> Binary(fold::BinaryOp op, const ir::Tensor& a, const i
   for (int64_t i = 0; i < out.NumElements(); ++i) {
     std::optional<double> r = fold::ApplyBinary(op, a.GetAsDouble(ia), b.GetAsDouble(ib), d);
     if (!r) return std::nullopt;
-    StoreNumber(out, i, *r);
+    fold::StoreNumber(out, i, *r);
     for (int j = rank - 1; j >= 0; --j) {  // odometer over the output index
       ia += sa[j];
       ib += sb[j];

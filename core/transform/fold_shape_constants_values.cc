@@ -94,21 +94,22 @@ bool Value::AllNumbers() const {
 ir::Tensor Value::ToTensor() const {
   ir::Shape shape = scalar ? ir::Shape() : ir::Shape({static_cast<int64_t>(elems.size())});
   ir::Tensor t(dtype, std::move(shape));
-  for (size_t i = 0; i < elems.size(); ++i) {
-    const double v = elems[i].number;
-    switch (dtype) {
-      case ir::DType::kF32:
-        t.data<float>()[i] = static_cast<float>(v);
-        break;
-      case ir::DType::kI32:
-        t.data<int32_t>()[i] = static_cast<int32_t>(v);
-        break;
-      default:
-        t.data<int64_t>()[i] = static_cast<int64_t>(v);
-        break;
-    }
-  }
+  for (size_t i = 0; i < elems.size(); ++i) StoreNumber(t, static_cast<int64_t>(i), elems[i].number);
   return t;
+}
+
+void StoreNumber(ir::Tensor& t, int64_t i, double v) {
+  switch (t.dtype()) {
+    case ir::DType::kF32:
+      t.data<float>()[i] = static_cast<float>(v);
+      break;
+    case ir::DType::kI32:
+      t.data<int32_t>()[i] = static_cast<int32_t>(v);
+      break;
+    default:
+      t.data<int64_t>()[i] = static_cast<int64_t>(v);
+      break;
+  }
 }
 
 std::optional<Value> FromTensor(const ir::Tensor& t) {

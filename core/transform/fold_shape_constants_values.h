@@ -30,6 +30,9 @@ std::optional<BinaryOp> ParseBinaryOp(absl::string_view op);
 // float operation (53 >= 2 * 24 + 2 bits: double rounding is innocuous).
 std::optional<double> ApplyBinary(BinaryOp op, double a, double b, ir::DType dtype);
 
+// Writes v as element i of t (f32, i32, or i64 for any other dtype).
+void StoreNumber(ir::Tensor& t, int64_t i, double v);
+
 struct Elem {
   enum class Kind : uint8_t { kNumber, kSymbol, kUnknown };
   Kind kind = Kind::kUnknown;
