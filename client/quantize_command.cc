@@ -5,6 +5,7 @@
 #include <chrono>
 #include <cstdio>
 #include <ctime>
+#include <optional>
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -203,11 +204,15 @@ int RunQuantizeCommand(const std::vector<std::string>&) {
     std::cerr << "fixpoint: --max_drop_pp needs --eval (a labelled evaluation set)\n";
     return 2;
   }
+  std::optional<io::Dataset> eval_set;
+  if (!absl::GetFlag(FLAGS_eval).empty()) {
+    auto loaded = Load(absl::GetFlag(FLAGS_eval), absl::GetFlag(FLAGS_eval_labels), 0);
+    if (!loaded.ok()) return Fail(loaded.status(), "loading evaluation dataset");
+    eval_set = *std::move(loaded);
+  }
   absl::StatusOr<quant::QuantizeResult> result;
   quant::AccuracyAwareResult search;
   if (accuracy_aware) {
-    auto eval_set = Load(absl::GetFlag(FLAGS_eval), absl::GetFlag(FLAGS_eval_labels), 0);
-    if (!eval_set.ok()) return Fail(eval_set.status(), "loading evaluation dataset");
     quant::AccuracyAwareOptions aa;
     aa.max_drop_pp = absl::GetFlag(FLAGS_max_drop_pp);
     aa.time_budget_s = absl::GetFlag(FLAGS_time_budget_s);
@@ -246,29 +251,33 @@ int RunQuantizeCommand(const std::vector<std::string>&) {
     manifest.float_nodes = search.float_nodes;
   }
 
-  if (!absl::GetFlag(FLAGS_eval).empty()) {
-    auto eval_set = Load(absl::GetFlag(FLAGS_eval), absl::GetFlag(FLAGS_eval_labels), 0);
-    if (!eval_set.ok()) return Fail(eval_set.status(), "loading evaluation dataset");
-    auto prepared = quant::PrepareForQuantization(*graph);
-    if (!prepared.ok()) return Fail(prepared.status(), "preparing float model");
-    auto fp32 = NewSession(std::move(*prepared));
-    if (!fp32.ok()) return Fail(fp32.status(), "float session");
-    auto int8 = NewSession(result->graph);
-    if (!int8.ok()) return Fail(int8.status(), "int8 session");
-    eval::EvalOptions eval_options;
-    eval_options.batch = absl::GetFlag(FLAGS_batch);
-    eval_options.progress = ProgressBar("evaluating");
-    auto cmp = eval::CompareClassifiers(**fp32, **int8, *eval_set, eval_options);
-    if (!cmp.ok()) return Fail(cmp.status(), "evaluating");
+  if (eval_set) {
     quant::AccuracyReport report;
     report.dataset = absl::GetFlag(FLAGS_eval);
     auto eval_sha = util::Sha256File(report.dataset);
     if (!eval_sha.ok()) return Fail(eval_sha.status(), "hashing evaluation dataset");
     report.dataset_sha256 = *eval_sha;
-    report.images = cmp->reference.images;
-    report.fp32_top1 = cmp->reference.top1();
-    report.int8_top1 = cmp->candidate.top1();
-    report.top1_agreement = cmp->agreement();
+    report.images = eval_set->size();
+    if (accuracy_aware) {  // the search evaluated its best model already
+      report.fp32_top1 = search.fp32_top1;
+      report.int8_top1 = search.int8_top1;
+      report.top1_agreement = search.agreement;
+    } else {
+      auto prepared = quant::PrepareForQuantization(*graph);
+      if (!prepared.ok()) return Fail(prepared.status(), "preparing float model");
+      auto fp32 = NewSession(std::move(*prepared));
+      if (!fp32.ok()) return Fail(fp32.status(), "float session");
+      auto int8 = NewSession(result->graph);
+      if (!int8.ok()) return Fail(int8.status(), "int8 session");
+      eval::EvalOptions eval_options;
+      eval_options.batch = absl::GetFlag(FLAGS_batch);
+      eval_options.progress = ProgressBar("evaluating");
+      auto cmp = eval::CompareClassifiers(**fp32, **int8, *eval_set, eval_options);
+      if (!cmp.ok()) return Fail(cmp.status(), "evaluating");
+      report.fp32_top1 = cmp->reference.top1();
+      report.int8_top1 = cmp->candidate.top1();
+      report.top1_agreement = cmp->agreement();
+    }
     manifest.accuracy = report;
     if (absl::GetFlag(FLAGS_layer_report_images) > 0) {
       auto float_graph = quant::PrepareForQuantization(*graph);
