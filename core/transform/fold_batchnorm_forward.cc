@@ -6,39 +6,23 @@
 #include <string>
 #include <vector>
 
+#include "core/transform/batchnorm_affine.h"
 #include "core/transform/fuse_activations.h"
 #include "core/util/status_macros.h"
 
 namespace fixpoint::transform {
 namespace {
 
-struct Affine {
-  std::vector<double> a, b;
-};
+using Affine = BatchNormAffine;
 
-// a and b of a foldable BN (f32 initializer parameters of shape [C]).
+// The BN's affine map when it can move past MaxPool: every a[c] > 0.
 absl::StatusOr<std::optional<Affine>> ReadAffine(const ir::Graph& g, const ir::Node& bn) {
-  if (bn.inputs.size() != 5) return std::optional<Affine>();
-  FP_ASSIGN_OR_RETURN(int64_t training, bn.GetInt("training_mode", 0));
-  FP_ASSIGN_OR_RETURN(float eps, bn.GetFloat("epsilon", 1e-5f));
-  if (training != 0) return std::optional<Affine>();
-  const ir::Tensor* p[4];
-  for (int i = 0; i < 4; ++i) {
-    p[i] = g.FindInitializer(bn.inputs[i + 1]);
-    if (p[i] == nullptr || p[i]->dtype() != ir::DType::kF32 || p[i]->shape().rank() != 1 ||
-        p[i]->NumElements() != p[0]->NumElements()) {
-      return std::optional<Affine>();
-    }
-  }
-  Affine f;
-  for (int64_t c = 0; c < p[0]->NumElements(); ++c) {
-    const double a = p[0]->data<float>()[c] /
-                     std::sqrt(static_cast<double>(p[3]->data<float>()[c]) + eps);
+  FP_ASSIGN_OR_RETURN(std::optional<Affine> f, ReadBatchNormAffine(g, bn));
+  if (!f) return f;
+  for (double a : f->a) {
     if (!(a > 0)) return std::optional<Affine>();  // MaxPool would not commute
-    f.a.push_back(a);
-    f.b.push_back(p[1]->data<float>()[c] - p[2]->data<float>()[c] * a);
   }
-  return std::optional<Affine>(f);
+  return f;
 }
 
 class ForwardFold {

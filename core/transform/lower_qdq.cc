@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "core/transform/batchnorm_affine.h"
 #include "core/transform/fuse_activations.h"
 #include "core/util/status_macros.h"
 
@@ -225,36 +226,23 @@ class Lowering {
     if (readers.size() != 1 || IsGraphOutput(n.outputs[0])) return false;
     const int bn_index = readers[0];
     const ir::Node& bn = g_.nodes[bn_index];
-    if (bn.op_type != "BatchNormalization" || bn.inputs.size() != 5 || bn.inputs[0] != n.outputs[0]) {
-      return false;
-    }
+    if (bn.op_type != "BatchNormalization" || bn.inputs[0] != n.outputs[0]) return false;
     std::optional<int> q = SingleQOf(bn.outputs[0]);
     if (!q) return false;
-    FP_ASSIGN_OR_RETURN(int64_t training, bn.GetInt("training_mode", 0));
-    FP_ASSIGN_OR_RETURN(float eps, bn.GetFloat("epsilon", 1e-5f));
     FP_ASSIGN_OR_RETURN(std::string act, n.GetString(kFusedActivation, ""));
+    FP_ASSIGN_OR_RETURN(std::optional<BatchNormAffine> affine, ReadBatchNormAffine(g_, bn));
     const ir::Tensor* ws = Init(n.inputs[4]);
-    if (training != 0 || ws == nullptr) return false;
-    const ir::Tensor* p[4];
-    for (int k = 0; k < 4; ++k) {
-      p[k] = Init(bn.inputs[k + 1]);
-      if (p[k] == nullptr || p[k]->dtype() != ir::DType::kF32) return false;
-    }
-    const int64_t m = p[0]->NumElements();
+    if (!affine || ws == nullptr) return false;
+    const int64_t m = static_cast<int64_t>(affine->a.size());
     if (ws->NumElements() != 1 && ws->NumElements() != m) return false;
     ir::Tensor scale(ir::DType::kF32, ir::Shape{m});
     ir::Tensor shift(ir::DType::kF32, ir::Shape{m});
     for (int64_t c = 0; c < m; ++c) {
-      if (p[1]->NumElements() != m || p[2]->NumElements() != m || p[3]->NumElements() != m) {
-        return false;
-      }
-      const double a = p[0]->data<float>()[c] /
-                       std::sqrt(static_cast<double>(p[3]->data<float>()[c]) + eps);
+      const double a = affine->a[c];
       if (!act.empty() && !(a > 0)) return false;
       const double w = ws->data<float>()[ws->NumElements() == 1 ? 0 : c];
       scale.data<float>()[c] = static_cast<float>(w * a);
-      shift.data<float>()[c] =
-          static_cast<float>(p[1]->data<float>()[c] - p[2]->data<float>()[c] * a);
+      shift.data<float>()[c] = static_cast<float>(affine->b[c]);
     }
     const std::string scale_name = g_.UniqueValueName(n.name + "_w_scale_bn");
     const std::string shift_name = g_.UniqueValueName(n.name + "_post_shift_bn");
