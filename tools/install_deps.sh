@@ -14,6 +14,9 @@ packages=(
   zlib1g-dev                                # gzip'd IDX datasets
   libssl-dev                                # SHA-256 of datasets and artifacts (libcrypto)
   nlohmann-json3-dev                        # manifest.json and --json output
+  libgrpc++-dev protobuf-compiler-grpc      # fixpointd's gRPC API (callback API, reflection)
+  prometheus-cpp-dev                        # /metrics exposition (fixpointd)
+  libsqlite3-dev                            # store and job metadata (embedded, no other process)
   libgtest-dev libgmock-dev libbenchmark-dev  # tests and micro-benchmarks
   dataset-fashion-mnist                     # reference data set (demo, accuracy tests)
   libonnx-testdata                          # ONNX backend conformance tests
