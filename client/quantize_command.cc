@@ -2,9 +2,7 @@
 // model into an artifact directory, and the report of a stored artifact.
 #include <unistd.h>
 
-#include <chrono>
 #include <cstdio>
-#include <ctime>
 #include <optional>
 #include <iostream>
 #include <nlohmann/json.hpp>
@@ -16,15 +14,10 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "client/local_commands.h"
-#include "core/eval/compare_eval.h"
 #include "core/io/dataset.h"
 #include "core/io/onnx_importer.h"
-#include "core/quant/accuracy_aware.h"
 #include "core/quant/artifact.h"
-#include "core/quant/layer_report.h"
-#include "core/quant/quantizer.h"
-#include "core/runtime/kernel_registry.h"
-#include "core/runtime/session.h"
+#include "core/quant/quantize_pipeline.h"
 #include "core/util/sha256.h"
 
 ABSL_DECLARE_FLAG(std::string, model);
@@ -61,8 +54,6 @@ ABSL_FLAG(int64_t, layer_report_images, 500,
 namespace fixpoint::client {
 namespace {
 
-constexpr char kVersion[] = "0.3.0";
-
 int Fail(const absl::Status& status, const char* what) {
   std::cerr << "fixpoint: " << what << ": " << status << "\n";
   return 1;
@@ -72,13 +63,6 @@ std::vector<std::string> List(const std::string& csv) {
   std::vector<std::string> out;
   for (absl::string_view s : absl::StrSplit(csv, ',', absl::SkipEmpty())) out.emplace_back(s);
   return out;
-}
-
-std::string NowUtc() {
-  const std::time_t t = std::time(nullptr);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", std::gmtime(&t));
-  return buf;
 }
 
 // A progress line on stderr when it is a terminal (and --json is off).
@@ -106,12 +90,6 @@ absl::StatusOr<io::Dataset> Load(const std::string& path, const std::string& lab
   load.labels_path = labels;
   load.max_items = limit;
   return io::LoadDataset(path, spec, load);
-}
-
-absl::StatusOr<std::unique_ptr<runtime::Session>> NewSession(ir::Graph graph) {
-  runtime::SessionOptions options;
-  options.intra_op_threads = absl::GetFlag(FLAGS_threads);
-  return runtime::Session::Create(std::move(graph), options);
 }
 
 void PrintTensors(const quant::Manifest& m) {
@@ -185,112 +163,56 @@ int RunQuantizeCommand(const std::vector<std::string>&) {
                     absl::GetFlag(FLAGS_calib_size));
   if (!calib.ok()) return Fail(calib.status(), "loading calibration dataset");
 
-  quant::QuantizeOptions options;
-  options.method = absl::GetFlag(FLAGS_method);
-  options.calibrator.percentile = absl::GetFlag(FLAGS_percentile);
-  options.symmetric_activations = absl::GetFlag(FLAGS_symmetric_activations);
-  options.per_channel_weights = !absl::GetFlag(FLAGS_per_tensor_weights);
-  options.selection.exclude_nodes = List(absl::GetFlag(FLAGS_exclude_nodes));
-  options.selection.exclude_op_types = List(absl::GetFlag(FLAGS_exclude_op_types));
+  quant::PipelineOptions options;
+  quant::QuantizeOptions& q = options.quantize;
+  q.method = absl::GetFlag(FLAGS_method);
+  q.calibrator.percentile = absl::GetFlag(FLAGS_percentile);
+  q.symmetric_activations = absl::GetFlag(FLAGS_symmetric_activations);
+  q.per_channel_weights = !absl::GetFlag(FLAGS_per_tensor_weights);
+  q.selection.exclude_nodes = List(absl::GetFlag(FLAGS_exclude_nodes));
+  q.selection.exclude_op_types = List(absl::GetFlag(FLAGS_exclude_op_types));
   if (!IsTfGraphDef(model_path)) {  // for a GraphDef they already cut the imported graph
-    options.selection.input_nodes = List(absl::GetFlag(FLAGS_input_nodes));
-    options.selection.output_nodes = List(absl::GetFlag(FLAGS_output_nodes));
+    q.selection.input_nodes = List(absl::GetFlag(FLAGS_input_nodes));
+    q.selection.output_nodes = List(absl::GetFlag(FLAGS_output_nodes));
   }
-  options.num_images = absl::GetFlag(FLAGS_calib_size);
-  options.threads = absl::GetFlag(FLAGS_threads);
-  options.progress = ProgressBar("calibrating");
-  const bool accuracy_aware = absl::GetFlag(FLAGS_max_drop_pp) >= 0;
-  if (accuracy_aware && absl::GetFlag(FLAGS_eval).empty()) {
-    std::cerr << "fixpoint: --max_drop_pp needs --eval (a labelled evaluation set)\n";
-    return 2;
+  q.num_images = absl::GetFlag(FLAGS_calib_size);
+  q.threads = absl::GetFlag(FLAGS_threads);
+  q.progress = ProgressBar("calibrating");
+  if (absl::GetFlag(FLAGS_max_drop_pp) >= 0) {
+    if (absl::GetFlag(FLAGS_eval).empty()) {
+      std::cerr << "fixpoint: --max_drop_pp needs --eval (a labelled evaluation set)\n";
+      return 2;
+    }
+    options.max_drop_pp = absl::GetFlag(FLAGS_max_drop_pp);
+    options.time_budget_s = absl::GetFlag(FLAGS_time_budget_s);
   }
   std::optional<io::Dataset> eval_set;
   if (!absl::GetFlag(FLAGS_eval).empty()) {
     auto loaded = Load(absl::GetFlag(FLAGS_eval), absl::GetFlag(FLAGS_eval_labels), 0);
     if (!loaded.ok()) return Fail(loaded.status(), "loading evaluation dataset");
     eval_set = *std::move(loaded);
+    options.eval = &*eval_set;
+    options.eval_name = absl::GetFlag(FLAGS_eval);
+    auto eval_sha = util::Sha256File(options.eval_name);
+    if (!eval_sha.ok()) return Fail(eval_sha.status(), "hashing evaluation dataset");
+    options.eval_sha256 = *eval_sha;
+    options.eval_batch = absl::GetFlag(FLAGS_batch);
+    options.eval_progress = ProgressBar("evaluating");
+    options.layer_report_images = absl::GetFlag(FLAGS_layer_report_images);
   }
-  absl::StatusOr<quant::QuantizeResult> result;
-  quant::AccuracyAwareResult search;
-  if (accuracy_aware) {
-    quant::AccuracyAwareOptions aa;
-    aa.max_drop_pp = absl::GetFlag(FLAGS_max_drop_pp);
-    aa.time_budget_s = absl::GetFlag(FLAGS_time_budget_s);
-    aa.eval_batch = absl::GetFlag(FLAGS_batch);
-    aa.layer_report.threads = absl::GetFlag(FLAGS_threads);
-    options.progress = nullptr;  // many quantize runs; a bar per run would be noise
-    auto found = quant::QuantizeAccuracyAware(*graph, *calib, *eval_set, options, aa);
-    if (!found.ok()) return Fail(found.status(), "accuracy-aware quantization");
-    search = *std::move(found);
-    result = search.best;
-  } else {
-    result = quant::Quantize(*graph, *calib, options);
-  }
-  if (!result.ok()) return Fail(result.status(), "quantizing");
-
-  quant::Manifest manifest;
-  manifest.source_model = model_path;
+  options.source_model = model_path;
   auto source_sha = util::Sha256File(model_path);
   if (!source_sha.ok()) return Fail(source_sha.status(), "hashing model");
-  manifest.source_sha256 = *source_sha;
-  manifest.method = result->method;
-  manifest.scheme = quant::SchemeName(options);
-  manifest.calib_dataset = absl::GetFlag(FLAGS_calib);
-  auto calib_sha = util::Sha256File(absl::GetFlag(FLAGS_calib));
+  options.source_sha256 = *source_sha;
+  options.calib_name = absl::GetFlag(FLAGS_calib);
+  auto calib_sha = util::Sha256File(options.calib_name);
   if (!calib_sha.ok()) return Fail(calib_sha.status(), "hashing calibration dataset");
-  manifest.calib_sha256 = *calib_sha;
-  manifest.calib_images = result->calib_images;
-  manifest.calib_seconds = result->calib_seconds;
-  manifest.fixpoint_version = kVersion;
-  manifest.onednn_version = runtime::OneDnnVersion();
-  manifest.created_utc = NowUtc();
-  manifest.tensors = result->tensors;
-  if (accuracy_aware) {
-    manifest.max_drop_pp = absl::GetFlag(FLAGS_max_drop_pp);
-    manifest.goal_met = search.goal_met;
-    manifest.float_nodes = search.float_nodes;
-  }
+  options.calib_sha256 = *calib_sha;
 
-  if (eval_set) {
-    quant::AccuracyReport report;
-    report.dataset = absl::GetFlag(FLAGS_eval);
-    auto eval_sha = util::Sha256File(report.dataset);
-    if (!eval_sha.ok()) return Fail(eval_sha.status(), "hashing evaluation dataset");
-    report.dataset_sha256 = *eval_sha;
-    report.images = eval_set->size();
-    if (accuracy_aware) {  // the search evaluated its best model already
-      report.fp32_top1 = search.fp32_top1;
-      report.int8_top1 = search.int8_top1;
-      report.top1_agreement = search.agreement;
-    } else {
-      auto prepared = quant::PrepareForQuantization(*graph);
-      if (!prepared.ok()) return Fail(prepared.status(), "preparing float model");
-      auto fp32 = NewSession(std::move(*prepared));
-      if (!fp32.ok()) return Fail(fp32.status(), "float session");
-      auto int8 = NewSession(result->graph);
-      if (!int8.ok()) return Fail(int8.status(), "int8 session");
-      eval::EvalOptions eval_options;
-      eval_options.batch = absl::GetFlag(FLAGS_batch);
-      eval_options.progress = ProgressBar("evaluating");
-      auto cmp = eval::CompareClassifiers(**fp32, **int8, *eval_set, eval_options);
-      if (!cmp.ok()) return Fail(cmp.status(), "evaluating");
-      report.fp32_top1 = cmp->reference.top1();
-      report.int8_top1 = cmp->candidate.top1();
-      report.top1_agreement = cmp->agreement();
-    }
-    manifest.accuracy = report;
-    if (absl::GetFlag(FLAGS_layer_report_images) > 0) {
-      auto float_graph = quant::PrepareForQuantization(*graph);
-      if (!float_graph.ok()) return Fail(float_graph.status(), "preparing float model");
-      quant::LayerReportOptions layer_options;
-      layer_options.max_images = absl::GetFlag(FLAGS_layer_report_images);
-      layer_options.threads = absl::GetFlag(FLAGS_threads);
-      auto layers = quant::MeasureLayerErrors(*float_graph, result->graph, *eval_set, layer_options);
-      if (!layers.ok()) return Fail(layers.status(), "per-layer report");
-      manifest.layers = *std::move(layers);
-    }
-  }
-  absl::Status written = quant::WriteArtifact(out, result->graph, manifest);
+  auto result = quant::RunQuantizePipeline(*graph, *calib, options);
+  if (!result.ok()) return Fail(result.status(), "quantizing");
+  const quant::Manifest& manifest = result->manifest;
+  absl::Status written = quant::WriteArtifact(out, result->quantized.graph, manifest);
   if (!written.ok()) return Fail(written, "writing artifact");
   if (absl::GetFlag(FLAGS_json)) {
     std::cout << SummaryJson(manifest, out).dump() << "\n";
