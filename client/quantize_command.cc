@@ -14,6 +14,7 @@
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "client/local_commands.h"
+#include "client/report_print.h"
 #include "core/io/dataset.h"
 #include "core/io/onnx_importer.h"
 #include "core/quant/artifact.h"
@@ -92,18 +93,6 @@ absl::StatusOr<io::Dataset> Load(const std::string& path, const std::string& lab
   return io::LoadDataset(path, spec, load);
 }
 
-void PrintTensors(const quant::Manifest& m) {
-  std::cout << absl::StrFormat("%-48s %-4s %12s %6s %8s %12s %12s\n", "tensor", "type", "scale",
-                               "zp", "fix_pos", "min", "max");
-  for (const quant::QuantizedTensorInfo& t : m.tensors) {
-    std::cout << absl::StrFormat("%-48s %-4s %12.6g %6d %8s %12.5g %12.5g%s\n", t.name,
-                                 ir::DTypeName(t.dtype), t.scale, t.zero_point,
-                                 t.fix_pos ? std::to_string(*t.fix_pos) : "-", t.calibrated_min,
-                                 t.calibrated_max,
-                                 t.params_from.empty() ? "" : " (= " + t.params_from + ")");
-  }
-}
-
 nlohmann::ordered_json SummaryJson(const quant::Manifest& m, const std::string& out) {
   nlohmann::ordered_json j;
   j["artifact"] = out;
@@ -126,25 +115,6 @@ nlohmann::ordered_json SummaryJson(const quant::Manifest& m, const std::string& 
     j["float_nodes"] = m.float_nodes;
   }
   return j;
-}
-
-void PrintSummary(const quant::Manifest& m, const std::string& out) {
-  std::cout << absl::StrFormat("artifact   %s\nmethod     %s (%s)\ncalibrated %d images in %.2f s\n",
-                               out, m.method, m.scheme, m.calib_images, m.calib_seconds);
-  if (m.accuracy) {
-    const quant::AccuracyReport& a = *m.accuracy;
-    std::cout << absl::StrFormat(
-        "evaluated  %d images of %s\nfp32 top-1 %.2f %%\nint8 top-1 %.2f %%  (drop %.2f points)\n"
-        "agreement  %.2f %% of images get the same top-1\n",
-        a.images, a.dataset, 100 * a.fp32_top1, 100 * a.int8_top1, a.top1_drop_pp(),
-        100 * a.top1_agreement);
-  }
-  if (m.max_drop_pp) {
-    std::cout << absl::StrFormat("goal       drop <= %.2f points: %s; %d layer(s) kept in fp32%s\n",
-                                 *m.max_drop_pp, m.goal_met ? "met" : "NOT met (best model kept)",
-                                 m.float_nodes.size(), m.float_nodes.empty() ? "" : ":");
-    for (const std::string& n : m.float_nodes) std::cout << "             " << n << "\n";
-  }
 }
 
 }  // namespace
@@ -217,7 +187,7 @@ int RunQuantizeCommand(const std::vector<std::string>&) {
   if (absl::GetFlag(FLAGS_json)) {
     std::cout << SummaryJson(manifest, out).dump() << "\n";
   } else {
-    PrintSummary(manifest, out);
+    PrintQuantizeSummary(manifest, "artifact", out, std::cout);
   }
   return 0;
 }
@@ -234,19 +204,7 @@ int RunReportCommand(const std::vector<std::string>&) {
     std::cout << quant::ManifestToJson(*manifest);
     return 0;
   }
-  PrintSummary(*manifest, dir);
-  std::cout << absl::StrFormat("source     %s (sha256 %s)\ncreated    %s with fixpoint %s, oneDNN %s\n\n",
-                               manifest->source_model, manifest->source_sha256.substr(0, 16),
-                               manifest->created_utc, manifest->fixpoint_version,
-                               manifest->onednn_version);
-  PrintTensors(*manifest);
-  if (!manifest->layers.empty()) {
-    std::cout << "\nper-layer error vs float (worst first):\n"
-              << absl::StrFormat("%-48s %10s %12s\n", "tensor", "SQNR dB", "MSE");
-    for (const quant::LayerError& e : manifest->layers) {
-      std::cout << absl::StrFormat("%-48s %10.2f %12.4g\n", e.tensor, e.sqnr_db, e.mse);
-    }
-  }
+  PrintQuantizeReport(*manifest, "artifact", dir, std::cout);
   return 0;
 }
 

@@ -16,6 +16,7 @@ packages=(
   nlohmann-json3-dev                        # manifest.json and --json output
   libgrpc++-dev protobuf-compiler-grpc      # fixpointd's gRPC API (callback API, reflection)
   prometheus-cpp-dev                        # /metrics exposition (fixpointd)
+  libpng-dev                                # `fixpoint infer --input x.png` decodes PNG images
   libsqlite3-dev                            # store and job metadata (embedded, no other process)
   libgtest-dev libgmock-dev libbenchmark-dev  # tests and micro-benchmarks
   dataset-fashion-mnist                     # reference data set (demo, accuracy tests)
