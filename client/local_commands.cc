@@ -35,7 +35,9 @@ ABSL_FLAG(std::string, preprocess, "",
           "(default: pixels/255, 1x28x28, NCHW)");
 ABSL_FLAG(int, batch, 64, "batch size");
 ABSL_FLAG(int, threads, 0, "intra-op threads (0 = all cores)");
-ABSL_FLAG(int64_t, limit, 0, "evaluate at most this many items (0 = all)");
+ABSL_FLAG(int64_t, limit, 0,
+          "eval: evaluate at most this many items (0 = all); jobs list: at most this many jobs "
+          "(0 = the server's default, 100)");
 ABSL_FLAG(bool, reference, false, "use the reference kernels only (no oneDNN)");
 ABSL_FLAG(bool, json, false, "print JSON instead of text");
 ABSL_FLAG(std::string, save_top1, "",
