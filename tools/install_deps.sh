@@ -17,6 +17,7 @@ packages=(
   libgrpc++-dev protobuf-compiler-grpc      # fixpointd's gRPC API (callback API, reflection)
   prometheus-cpp-dev                        # /metrics exposition (fixpointd)
   libpng-dev                                # `fixpoint infer --input x.png` decodes PNG images
+  python3-grpcio python3-protobuf           # client/python: the example Python client (gRPC runtime + messages)
   libsqlite3-dev                            # store and job metadata (embedded, no other process)
   libgtest-dev libgmock-dev libbenchmark-dev  # tests and micro-benchmarks
   dataset-fashion-mnist                     # reference data set (demo, accuracy tests)
