@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -145,13 +146,42 @@ class ArtifactStore {
 
  private:
   ArtifactStore(std::string root, std::unique_ptr<SqliteDb> db);
+
+  // Crash recovery at Open (store_recovery.cc): see Open's contract.
+  absl::Status Recover();
+  absl::Status RecoverModels();
+  absl::Status RecoverDatasets();
+
+  // Moves the complete, fsynced directory `staged_dir` (under tmp/) into
+  // place as the next version of `name` and commits its row; fills in the
+  // version number, paths and labels of `info`. Version numbers come from a
+  // SQLite transaction (model_counters), so concurrent callers get distinct
+  // numbers without a lock held across the rename. NOT_FOUND if
+  // info.parent_version > 0 names no version (checked again in the
+  // transaction that inserts the row).
   absl::StatusOr<VersionInfo> CommitVersion(const std::string& name, const std::string& staged_dir,
                                             VersionInfo info);
+  // Every version of `name` (ascending) with its labels; empty if none.
+  absl::StatusOr<std::vector<VersionInfo>> QueryVersions(const std::string& name) const;
+  // The dataset row with this exact sha256, or nullopt.
+  absl::StatusOr<std::optional<DatasetInfo>> FindDataset(const std::string& sha256) const;
+  // Moves the staged dataset directory into datasets/<info.sha256>/ and
+  // inserts its row, or returns the entry a concurrent upload of the same
+  // bytes committed first.
+  absl::StatusOr<DatasetInfo> CommitDataset(const std::string& staged_dir, const DatasetInfo& info,
+                                            const std::string& images_file,
+                                            const std::string& labels_file);
 
-  const std::string root_;
-  std::unique_ptr<SqliteDb> db_;
-  // Serializes version-number allocation with the rename into place.
-  mutable absl::Mutex write_mu_;
+  std::string tmp_dir() const { return root_ + "/tmp"; }
+
+  const std::string root_;  // absolute, no trailing '/'
+  const std::unique_ptr<SqliteDb> db_;
+  // Dataset sha256s whose directory is being moved into place. A second
+  // upload of the same bytes waits here (without I/O under the lock) and
+  // then finds the first one's row, instead of racing it for the directory.
+  absl::Mutex datasets_mu_;
+  absl::CondVar datasets_released_;  // signalled when a sha256 leaves the set
+  std::set<std::string> datasets_in_flight_ ABSL_GUARDED_BY(datasets_mu_);
 };
 
 }  // namespace fixpoint::store
