@@ -36,7 +36,8 @@
 namespace fixpoint::store {
 
 // Model and dataset names: [A-Za-z0-9][A-Za-z0-9._-]{0,63}, not ending in
-// '.'. INVALID_ARGUMENT saying which character (and where) is not allowed.
+// '.'. INVALID_ARGUMENT saying which character (and where, counting from 0)
+// is not allowed.
 absl::Status ValidateName(absl::string_view name);
 // Labels: [a-z][a-z0-9_-]{0,31}, and not "latest" (reserved).
 absl::Status ValidateLabel(absl::string_view label);
@@ -104,12 +105,15 @@ class ArtifactStore {
   absl::StatusOr<VersionInfo> AddFloatVersion(const std::string& name, const FloatModel& model);
   // Adds the quantizer's QDQ `graph` as the next version of `name`, int8,
   // with `manifest` (its parent_version should name an existing version of
-  // `name`; NOT_FOUND otherwise). Written by quant::WriteArtifact.
+  // `name`; NOT_FOUND otherwise, INVALID_ARGUMENT if it is not a number).
+  // Written by quant::WriteArtifact.
   absl::StatusOr<VersionInfo> AddQuantizedVersion(const std::string& name,
                                                   const ir::Graph& graph,
                                                   const quant::Manifest& manifest,
                                                   const std::string& job_id);
 
+  // Every model that has at least one version, by name. Empty when the
+  // database cannot be read (GetModel reports such errors).
   std::vector<ModelInfo> ListModels() const;
   // NOT_FOUND naming the model.
   absl::StatusOr<ModelInfo> GetModel(const std::string& name) const;
@@ -128,11 +132,13 @@ class ArtifactStore {
 
   // Validates the dataset by parsing it whole (io::LoadDatasetFromBytes with
   // `spec`), then stores images (and labels) under datasets/<sha256>/.
-  // Identical images bytes return the existing entry. INVALID_ARGUMENT with
+  // Identical images bytes return the existing entry (its name, spec and
+  // labels; the new ones are ignored). INVALID_ARGUMENT with
   // the reader's line / byte for malformed data.
   absl::StatusOr<DatasetInfo> AddDataset(const std::string& name, absl::string_view images,
                                          absl::string_view labels, io::DatasetFormat format,
                                          const io::PreprocessSpec& spec);
+  // Oldest first. Empty when the database cannot be read.
   std::vector<DatasetInfo> ListDatasets() const;
   // By full sha256 or a unique prefix of at least 12 hex digits, or by name
   // when exactly one dataset has it. NOT_FOUND / INVALID_ARGUMENT (ambiguous).
