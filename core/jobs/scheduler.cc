@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdio>
 #include <exception>
+#include <iterator>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -128,49 +129,58 @@ absl::Status Scheduler::Recover() {
     for (const StoredJob& s : stored) next_seq_ = std::max(next_seq_, s.seq + 1);
     const int64_t now = NowMs();
     for (size_t i = 0; i < stored.size(); ++i) {
-      auto owned = std::make_unique<Job>();
-      Job* job = owned.get();
-      job->rec = std::move(stored[i].job);
-      job->log_count = stored[i].last_log_line;
-      job->logs.assign(logs[i].begin(), logs[i].end());
-      if (!jobs_.emplace(job->rec.id, std::move(owned)).second) continue;
-      by_creation_.push_back(job);
-      ++counts_[job->rec.state];
-      bool changed = false;
-      if (!stored[i].state_known) {  // job->rec.state is kFailed
-        job->rec.error = absl::StrCat("unknown state '", stored[i].stored_state, "' in the database");
-        if (job->rec.finished_unix_ms == 0) job->rec.finished_unix_ms = now;
-        changed = true;
-      } else if (job->rec.state == JobState::kRunning) {
-        const int attempts = job->rec.attempts;
-        if (attempts >= options_.max_attempts) {
-          SetStateLocked(job, JobState::kFailed);
-          job->rec.error = absl::StrFormat("interrupted %d times (retry limit %d)", attempts,
-                                           options_.max_attempts);
-          job->rec.finished_unix_ms = now;
-          AppendLogLocked(job, absl::StrCat("process stopped while running; ", job->rec.error),
-                          /*publish=*/false);
-        } else {
-          SetStateLocked(job, JobState::kQueued);
-          ResetRunFields(job->rec);
-          AppendLogLocked(job,
-                          absl::StrFormat("process stopped while running (attempt %d of %d); "
-                                          "queued again",
-                                          attempts, options_.max_attempts),
-                          /*publish=*/false);
-        }
-        changed = true;
-      }
-      if (job->rec.state == JobState::kQueued) queue_.push_back(job);
-      if (changed) writes.push_back(TakeWriteLocked(job));
-      if (IsFinal(job->rec.state)) {
-        job->logs.clear();
-        job->logs_in_memory = false;  // Logs() reads the table
+      if (std::optional<PendingWrite> w = AdoptStoredLocked(stored[i], logs[i], now)) {
+        writes.push_back(*std::move(w));
       }
     }
   }
   for (const PendingWrite& w : writes) FP_RETURN_IF_ERROR(Persist(w));
   return absl::OkStatus();
+}
+
+std::optional<Scheduler::PendingWrite> Scheduler::AdoptStoredLocked(
+    StoredJob& stored, std::vector<std::string>& logs, int64_t now) {
+  auto owned = std::make_unique<Job>();
+  Job* job = owned.get();
+  job->rec = std::move(stored.job);
+  job->log_count = stored.last_log_line;
+  job->logs.assign(std::make_move_iterator(logs.begin()), std::make_move_iterator(logs.end()));
+  if (!jobs_.emplace(job->rec.id, std::move(owned)).second) return std::nullopt;
+  by_creation_.push_back(job);
+  ++counts_[job->rec.state];
+  bool changed = false;
+  if (!stored.state_known) {  // job->rec.state is kFailed
+    job->rec.error = absl::StrCat("unknown state '", stored.stored_state, "' in the database");
+    if (job->rec.finished_unix_ms == 0) job->rec.finished_unix_ms = now;
+    changed = true;
+  } else if (job->rec.state == JobState::kRunning) {  // the process died while it ran
+    const int attempts = job->rec.attempts;
+    if (attempts >= options_.max_attempts) {
+      SetStateLocked(job, JobState::kFailed);
+      job->rec.error = absl::StrFormat("interrupted %d times (retry limit %d)", attempts,
+                                       options_.max_attempts);
+      job->rec.finished_unix_ms = now;
+      AppendLogLocked(job, absl::StrCat("process stopped while running; ", job->rec.error),
+                      /*publish=*/false);
+    } else {
+      SetStateLocked(job, JobState::kQueued);
+      ResetRunFields(job->rec);
+      AppendLogLocked(job,
+                      absl::StrFormat("process stopped while running (attempt %d of %d); "
+                                      "queued again",
+                                      attempts, options_.max_attempts),
+                      /*publish=*/false);
+    }
+    changed = true;
+  }
+  if (job->rec.state == JobState::kQueued) queue_.push_back(job);
+  std::optional<PendingWrite> write;
+  if (changed) write = TakeWriteLocked(job);
+  if (IsFinal(job->rec.state)) {
+    job->logs.clear();
+    job->logs_in_memory = false;  // Logs() reads the table
+  }
+  return write;
 }
 
 absl::StatusOr<JobRecord> Scheduler::Submit(const std::string& kind, const std::string& params) {

@@ -37,6 +37,7 @@
 namespace fixpoint::jobs {
 
 class JobTable;
+struct StoredJob;
 
 enum class JobState { kQueued, kRunning, kSucceeded, kFailed, kCancelled };
 absl::string_view JobStateName(JobState s);  // "QUEUED", ...
@@ -154,6 +155,10 @@ class Scheduler {
 
   // Loads the table and applies the restart rules; runs before the workers.
   absl::Status Recover() ABSL_LOCKS_EXCLUDED(mu_);
+  // Adds one loaded row (with its log if unfinished) applying those rules;
+  // the write to persist if the row changed.
+  std::optional<PendingWrite> AdoptStoredLocked(StoredJob& stored, std::vector<std::string>& logs,
+                                                int64_t now) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   void WorkerLoop() ABSL_LOCKS_EXCLUDED(mu_);
   bool WorkerShouldWakeLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   bool NoneRunningLocked() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
