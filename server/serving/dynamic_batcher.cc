@@ -41,6 +41,22 @@ ir::Tensor Rows(const ir::Tensor& t, int64_t offset, int64_t rows) {
   return part;
 }
 
+// `parts` (same dtype and item shape) stacked along dimension 0 into one
+// tensor of `total` items.
+ir::Tensor Concatenate(const std::vector<const ir::Tensor*>& parts, int64_t total) {
+  std::vector<int64_t> dims = parts[0]->shape().dims();
+  dims[0] = total;
+  ir::Tensor merged(parts[0]->dtype(), ir::Shape(std::move(dims)));
+  size_t offset = 0;
+  for (const ir::Tensor* t : parts) {
+    if (t->ByteSize() > 0) {
+      std::memcpy(static_cast<std::byte*>(merged.raw()) + offset, t->raw(), t->ByteSize());
+    }
+    offset += t->ByteSize();
+  }
+  return merged;
+}
+
 }  // namespace
 
 absl::StatusOr<std::unique_ptr<DynamicBatcher>> DynamicBatcher::Create(
@@ -191,46 +207,34 @@ void DynamicBatcher::RunBatch(std::vector<Pending> batch) {
   }
   metrics_.RecordBatch(labels_, total);
 
-  // A lone request runs on its own tensors; a batch on their concatenation.
+  if (batch.size() == 1) {  // a lone request runs on its own tensors
+    std::vector<ir::TensorView> views;
+    for (const ir::Tensor& t : batch[0].inputs) views.push_back(t.view());
+    absl::StatusOr<std::vector<ir::Tensor>> out = session_->Run(views);
+    if (!out.ok()) out = WithContext(out.status(), Describe());
+    batch[0].done(std::move(out));
+    return;
+  }
+  std::vector<std::vector<const ir::Tensor*>> parts(batch[0].inputs.size());
+  for (const Pending& p : batch) {
+    for (size_t i = 0; i < p.inputs.size(); ++i) parts[i].push_back(&p.inputs[i]);
+  }
   std::vector<ir::Tensor> merged;
   std::vector<ir::TensorView> views;
-  if (batch.size() == 1) {
-    for (const ir::Tensor& t : batch[0].inputs) views.push_back(t.view());
-  } else {
-    for (size_t i = 0; i < batch[0].inputs.size(); ++i) {
-      std::vector<int64_t> dims = batch[0].inputs[i].shape().dims();
-      dims[0] = total;
-      ir::Tensor m(batch[0].inputs[i].dtype(), ir::Shape(std::move(dims)));
-      size_t offset = 0;
-      for (const Pending& p : batch) {
-        const ir::Tensor& t = p.inputs[i];
-        if (t.ByteSize() > 0)
-          std::memcpy(static_cast<std::byte*>(m.raw()) + offset, t.raw(), t.ByteSize());
-        offset += t.ByteSize();
-      }
-      merged.push_back(std::move(m));
-    }
-    for (const ir::Tensor& t : merged) views.push_back(t.view());
-  }
-
+  for (const auto& input_parts : parts) merged.push_back(Concatenate(input_parts, total));
+  for (const ir::Tensor& t : merged) views.push_back(t.view());
   absl::StatusOr<std::vector<ir::Tensor>> out = session_->Run(views);
-  if (out.ok() && batch.size() > 1) {
-    for (size_t o = 0; o < out->size() && out.ok(); ++o) {
-      const ir::Shape& s = (*out)[o].shape();
-      if (s.rank() == 0 || s[0] != total) {
-        out = absl::InternalError(absl::StrCat("output ", o, " has shape ", s.ToString(),
-                                               "; a batch of ", total,
-                                               " needs dimension 0 = ", total));
-      }
+  for (size_t o = 0; out.ok() && o < out->size(); ++o) {
+    const ir::Shape& s = (*out)[o].shape();
+    if (s.rank() == 0 || s[0] != total) {
+      out =
+          absl::InternalError(absl::StrCat("output ", o, " has shape ", s.ToString(),
+                                           "; a batch of ", total, " needs dimension 0 = ", total));
     }
   }
   if (!out.ok()) {
     const absl::Status error = WithContext(out.status(), Describe());
     for (Pending& p : batch) p.done(error);
-    return;
-  }
-  if (batch.size() == 1) {
-    batch[0].done(std::move(out));
     return;
   }
   int64_t offset = 0;

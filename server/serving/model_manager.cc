@@ -179,6 +179,28 @@ absl::StatusOr<std::shared_ptr<const LoadedVersion>> ModelManager::Load(
       loaded->release(), [reaper = reaper_](const LoadedVersion* v) { reaper->Retire(v); });
 }
 
+absl::Status ModelManager::EnsureLoaded(const store::VersionInfo& info) {
+  {
+    absl::MutexLock lock(&mu_);
+    Slot& s = models_[info.model].versions[info.version];
+    if (s.state == VersionState::kReady) return absl::OkStatus();
+    s.state = VersionState::kLoading;
+    s.reason.clear();
+    s.unloaded = false;
+  }
+  absl::StatusOr<std::shared_ptr<const LoadedVersion>> loaded = Load(info);
+  absl::MutexLock lock(&mu_);
+  Slot& s = models_[info.model].versions[info.version];
+  if (!loaded.ok()) {
+    s.state = VersionState::kUnavailable;
+    s.reason = std::string(loaded.status().message());
+    return loaded.status();
+  }
+  s.state = VersionState::kReady;
+  s.loaded = std::move(*loaded);
+  return absl::OkStatus();
+}
+
 absl::Status ModelManager::Reconcile(const std::string& name) {
   FP_ASSIGN_OR_RETURN(store::ModelInfo model, store_->GetModel(name));
   std::vector<int64_t> stored;
@@ -210,25 +232,8 @@ absl::Status ModelManager::Reconcile(const std::string& name) {
   std::vector<absl::Status> errors;
   for (const store::VersionInfo& info : model.versions) {
     if (!is_wanted(info.version)) continue;
-    {
-      absl::MutexLock lock(&mu_);
-      Slot& s = models_[name].versions[info.version];
-      if (s.state == VersionState::kReady) continue;
-      s.state = VersionState::kLoading;
-      s.reason.clear();
-      s.unloaded = false;
-    }
-    absl::StatusOr<std::shared_ptr<const LoadedVersion>> loaded = Load(info);
-    absl::MutexLock lock(&mu_);
-    Slot& s = models_[name].versions[info.version];
-    if (loaded.ok()) {
-      s.state = VersionState::kReady;
-      s.loaded = std::move(*loaded);
-    } else {
-      s.state = VersionState::kUnavailable;
-      s.reason = std::string(loaded.status().message());
-      errors.push_back(loaded.status());
-    }
+    absl::Status loaded = EnsureLoaded(info);
+    if (!loaded.ok()) errors.push_back(loaded);
   }
   if (errors.empty()) {
     absl::MutexLock lock(&mu_);

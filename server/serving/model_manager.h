@@ -131,6 +131,9 @@ class ModelManager {
   // On the manager's thread: brings `name`'s loaded versions in line with
   // the policy and the store.
   absl::Status Reconcile(const std::string& name);
+  // On the manager's thread: loads `info` unless READY (LOADING meanwhile;
+  // UNAVAILABLE with the reason on failure).
+  absl::Status EnsureLoaded(const store::VersionInfo& info);
   absl::Status Unload(const std::string& name);
   absl::Status RemoveVersion(const std::string& name, int64_t version);
   absl::StatusOr<std::shared_ptr<const LoadedVersion>> Load(const store::VersionInfo& info);
