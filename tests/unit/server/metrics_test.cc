@@ -3,6 +3,9 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <fstream>
+
 #include "absl/strings/match.h"
 #include "tests/unit/server/server_test_util.h"
 
@@ -143,6 +146,30 @@ TEST(MetricsTest, DeletedVersionLosesEverySeries) {
   EXPECT_THAT(text, HasSubstr("precision=\"fp32\",version=\"1\"} 0.9"));
   // Families stay, even when their last series went.
   EXPECT_THAT(text, HasSubstr("# TYPE fixpoint_model_top1_agreement gauge"));
+}
+
+// promtool (Debian's prometheus package) parses and lints the exposition:
+// names, units, HELP text, histogram series.
+TEST(MetricsTest, PromtoolAcceptsTheExposition) {
+  if (std::system("command -v promtool > /dev/null 2>&1") != 0) {
+    GTEST_SKIP() << "promtool is not installed";
+  }
+  Metrics metrics;
+  metrics.OnVersionLoaded(kInt8, 10);
+  metrics.RecordRequest(kInt8, "OK", 0.01);
+  metrics.RecordBatch(kInt8, 3);
+  metrics.SetJobCounts({{"RUNNING", 1}});
+  metrics.CountFinishedJob("quantize", "FAILED");
+  metrics.RecordJobDuration("quantize", 3);
+  metrics.SetAccuracy("mnist", "2", "1", "d", 0.9, 0.8, 0.85);
+  const std::string path = testing::MakeTempDir() + "/metrics.txt";
+  std::ofstream(path) << MetricsText(metrics);
+  const std::string out = path + ".out";
+  const int rc = std::system(("promtool check metrics < " + path + " > " + out + " 2>&1").c_str());
+  std::ifstream in(out);
+  const std::string report((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  EXPECT_EQ(rc, 0) << report;
+  std::filesystem::remove_all(std::filesystem::path(path).parent_path());
 }
 
 }  // namespace
