@@ -18,6 +18,7 @@
 #include <map>
 #include <memory>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -35,7 +36,8 @@
 namespace fixpoint::store {
 
 // Model and dataset names: [A-Za-z0-9][A-Za-z0-9._-]{0,63}, not ending in
-// '.'. INVALID_ARGUMENT saying which character (and where) is not allowed.
+// '.'. INVALID_ARGUMENT saying which character (and where, counting from 0)
+// is not allowed.
 absl::Status ValidateName(absl::string_view name);
 // Labels: [a-z][a-z0-9_-]{0,31}, and not "latest" (reserved).
 absl::Status ValidateLabel(absl::string_view label);
@@ -103,12 +105,15 @@ class ArtifactStore {
   absl::StatusOr<VersionInfo> AddFloatVersion(const std::string& name, const FloatModel& model);
   // Adds the quantizer's QDQ `graph` as the next version of `name`, int8,
   // with `manifest` (its parent_version should name an existing version of
-  // `name`; NOT_FOUND otherwise). Written by quant::WriteArtifact.
+  // `name`; NOT_FOUND otherwise, INVALID_ARGUMENT if it is not a number).
+  // Written by quant::WriteArtifact.
   absl::StatusOr<VersionInfo> AddQuantizedVersion(const std::string& name,
                                                   const ir::Graph& graph,
                                                   const quant::Manifest& manifest,
                                                   const std::string& job_id);
 
+  // Every model that has at least one version, by name. Empty when the
+  // database cannot be read (GetModel reports such errors).
   std::vector<ModelInfo> ListModels() const;
   // NOT_FOUND naming the model.
   absl::StatusOr<ModelInfo> GetModel(const std::string& name) const;
@@ -127,11 +132,13 @@ class ArtifactStore {
 
   // Validates the dataset by parsing it whole (io::LoadDatasetFromBytes with
   // `spec`), then stores images (and labels) under datasets/<sha256>/.
-  // Identical images bytes return the existing entry. INVALID_ARGUMENT with
+  // Identical images bytes return the existing entry (its name, spec and
+  // labels; the new ones are ignored). INVALID_ARGUMENT with
   // the reader's line / byte for malformed data.
   absl::StatusOr<DatasetInfo> AddDataset(const std::string& name, absl::string_view images,
                                          absl::string_view labels, io::DatasetFormat format,
                                          const io::PreprocessSpec& spec);
+  // Oldest first. Empty when the database cannot be read.
   std::vector<DatasetInfo> ListDatasets() const;
   // By full sha256 or a unique prefix of at least 12 hex digits, or by name
   // when exactly one dataset has it. NOT_FOUND / INVALID_ARGUMENT (ambiguous).
@@ -145,13 +152,42 @@ class ArtifactStore {
 
  private:
   ArtifactStore(std::string root, std::unique_ptr<SqliteDb> db);
+
+  // Crash recovery at Open (store_recovery.cc): see Open's contract.
+  absl::Status Recover();
+  absl::Status RecoverModels();
+  absl::Status RecoverDatasets();
+
+  // Moves the complete, fsynced directory `staged_dir` (under tmp/) into
+  // place as the next version of `name` and commits its row; fills in the
+  // version number, paths and labels of `info`. Version numbers come from a
+  // SQLite transaction (model_counters), so concurrent callers get distinct
+  // numbers without a lock held across the rename. NOT_FOUND if
+  // info.parent_version > 0 names no version (checked again in the
+  // transaction that inserts the row).
   absl::StatusOr<VersionInfo> CommitVersion(const std::string& name, const std::string& staged_dir,
                                             VersionInfo info);
+  // Every version of `name` (ascending) with its labels; empty if none.
+  absl::StatusOr<std::vector<VersionInfo>> QueryVersions(const std::string& name) const;
+  // The dataset row with this exact sha256, or nullopt.
+  absl::StatusOr<std::optional<DatasetInfo>> FindDataset(const std::string& sha256) const;
+  // Moves the staged dataset directory into datasets/<info.sha256>/ and
+  // inserts its row, or returns the entry a concurrent upload of the same
+  // bytes committed first.
+  absl::StatusOr<DatasetInfo> CommitDataset(const std::string& staged_dir, const DatasetInfo& info,
+                                            const std::string& images_file,
+                                            const std::string& labels_file);
 
-  const std::string root_;
-  std::unique_ptr<SqliteDb> db_;
-  // Serializes version-number allocation with the rename into place.
-  mutable absl::Mutex write_mu_;
+  std::string tmp_dir() const { return root_ + "/tmp"; }
+
+  const std::string root_;  // absolute, no trailing '/'
+  const std::unique_ptr<SqliteDb> db_;
+  // Dataset sha256s whose directory is being moved into place. A second
+  // upload of the same bytes waits here (without I/O under the lock) and
+  // then finds the first one's row, instead of racing it for the directory.
+  absl::Mutex datasets_mu_;
+  absl::CondVar datasets_released_;  // signalled when a sha256 leaves the set
+  std::set<std::string> datasets_in_flight_ ABSL_GUARDED_BY(datasets_mu_);
 };
 
 }  // namespace fixpoint::store
