@@ -110,7 +110,8 @@ int Connection::Fail(const grpc::Status& status, absl::string_view what) const {
   if ((code == absl::StatusCode::kUnavailable || code == absl::StatusCode::kDeadlineExceeded) &&
       !connected) {
     std::cerr << "fixpoint: is fixpointd running at " << server_
-              << "? (--server, --tls_ca, --timeout_s)\n";
+              << "? (--server, --tls_ca / --tls_cert / --tls_key / --tls_server_name, "
+                 "--timeout_s)\n";
     return kExitUnreachable;
   }
   return kExitServerError;

@@ -100,7 +100,7 @@ class WatchDisplay {
       std::fprintf(stderr, "  %s\n", event.log().c_str());
     }
     if (tty_) {
-      const std::string phase = job.state() == v1::JOB_STATE_RUNNING
+      const std::string phase = job.state() == v1::JOB_STATE_RUNNING && !job.phase().empty()
                                     ? job.phase()
                                     : std::string(JobStateName(job.state()));
       std::fprintf(stderr, "\r\033[K%s",

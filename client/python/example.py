@@ -66,6 +66,7 @@ def main():
     print("agreement  %.2f %%" % (100 * report.top1_agreement))
 
     image, label = first_test_image()
+    client.wait_ready(job.result_model, job.result_version)
     outputs = client.infer(job.result_model, image, [1, 1, 28, 28], version=job.result_version)
     _, scores = next(iter(outputs.values()))
     best = max(range(len(scores)), key=scores.__getitem__)

@@ -21,6 +21,7 @@ import os
 import struct
 import subprocess
 import sys
+import time
 
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _ROOT = os.path.dirname(os.path.dirname(_HERE))
@@ -198,6 +199,16 @@ class Client:
                            quantization_pb2.GetReportRequest(model=model, version=version))
 
     # ---- inference ------------------------------------------------------------
+
+    def wait_ready(self, model, version="", timeout=60.0):
+        """Polls ModelReady until the version is loaded (a new version loads
+        asynchronously after its job succeeds); raises TimeoutError."""
+        deadline = time.monotonic() + timeout
+        request = grpc_service_pb2.ModelReadyRequest(name=model, version=str(version or ""))
+        while not self._unary(self.inference.ModelReady, request).ready:
+            if time.monotonic() > deadline:
+                raise TimeoutError("%s version %s not ready after %.0f s" % (model, version, timeout))
+            time.sleep(0.2)
 
     def infer(self, model, values, shape, version=""):
         """Runs ModelInfer on one FP32 input (a flat sequence of floats, row-major).
