@@ -36,13 +36,10 @@ CREATE TABLE IF NOT EXISTS job_logs (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr JobState kAllStates[] = {JobState::kQueued, JobState::kRunning, JobState::kSucceeded,
-                                   JobState::kFailed, JobState::kCancelled};
-
 }  // namespace
 
 std::optional<JobState> ParseJobState(absl::string_view name) {
-  for (JobState s : kAllStates) {
+  for (JobState s : kAllJobStates) {
     if (JobStateName(s) == name) return s;
   }
   return std::nullopt;

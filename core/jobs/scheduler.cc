@@ -16,9 +16,6 @@
 namespace fixpoint::jobs {
 namespace {
 
-constexpr JobState kAllStates[] = {JobState::kQueued, JobState::kRunning, JobState::kSucceeded,
-                                   JobState::kFailed, JobState::kCancelled};
-
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
 std::string KnownKinds(const std::map<std::string, JobHandler>& handlers) {
@@ -106,7 +103,7 @@ Scheduler::Scheduler(SqliteDb* db, const SchedulerOptions& options,
                      std::map<std::string, JobHandler> handlers)
     : table_(std::make_unique<JobTable>(db)), options_(options), handlers_(std::move(handlers)) {
   absl::MutexLock lock(&mu_);
-  for (JobState s : kAllStates) counts_[s] = 0;
+  for (JobState s : kAllJobStates) counts_[s] = 0;
   std::random_device seed;
   rng_.seed((static_cast<uint64_t>(seed()) << 32) ^ seed());
 }
