@@ -19,8 +19,8 @@
 static_assert(std::is_same_v<absl::Mutex, absl::debian3::Mutex>,
               "update the mangled names for this Abseil's inline namespace");
 
-using absl::CondVar;
 using absl::Condition;
+using absl::CondVar;
 using absl::Duration;
 using absl::Mutex;
 using absl::Notification;
@@ -66,9 +66,8 @@ bool __wrap__ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8Durat
     Mutex* self, const Condition& cond, Duration timeout) {
   Released(self);
   __tsan_mutex_pre_lock(self, 0);
-  const bool met =
-      __real__ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE(
-          self, cond, timeout);
+  const bool met = __real__ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE(
+      self, cond, timeout);
   __tsan_mutex_post_lock(self, 0, 0);
   return met;
 }
