@@ -3,6 +3,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <prometheus/exposer.h>
+#include <prometheus/registry.h>
 
 #include <map>
 #include <utility>
