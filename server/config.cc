@@ -29,7 +29,8 @@ ABSL_FLAG(std::string, tls_client_ca, "",
 ABSL_FLAG(int, drain_seconds, 30, "on SIGTERM: how long in-flight work may take to finish");
 ABSL_FLAG(std::string, version_policy, "latest:2",
           "versions served per model: all | latest:N | specific:V1,V2");
-ABSL_FLAG(int, max_batch, 32, "dynamic batcher: largest batch");
+ABSL_FLAG(int, max_batch, 64,
+          "dynamic batcher: largest batch (a request with more items is refused)");
 ABSL_FLAG(int64_t, batch_delay_us, 500, "dynamic batcher: longest wait for a fuller batch");
 ABSL_FLAG(int, max_queue, 1024, "dynamic batcher: queued requests per version before rejecting");
 ABSL_FLAG(int, batch_threads, 1, "dynamic batcher: batches run at once per version");

@@ -16,7 +16,7 @@ namespace fixpoint::server {
 
 struct ServingConfig {
   std::string version_policy = "latest:2";  // "all", "latest:N", "specific:1,3"
-  int max_batch = 32;
+  int max_batch = 64;
   int64_t batch_delay_us = 500;
   int max_queue = 1024;  // queued requests per version before RESOURCE_EXHAUSTED
   int batch_threads = 1;  // batch runners per version

@@ -3,6 +3,7 @@
 #include <grpcpp/ext/proto_server_reflection_plugin.h>
 #include <grpcpp/health_check_service_interface.h>
 #include <prometheus/exposer.h>
+#include <prometheus/registry.h>
 
 #include <map>
 #include <utility>
@@ -164,6 +165,8 @@ absl::Status Fixpointd::Init(const ServerConfig& config) {
                                                                 pool_.get(), auth_.get());
   InferenceServiceOptions inference_options;
   inference_options.server_version = kFixpointVersion;
+  inference_options.auth = auth_.get();
+  inference_options.auth_inference = config.auth_inference;
   inference_service_ = std::make_unique<InferenceService>(*manager_, *metrics_, *readiness_,
                                                           inference_options);
 

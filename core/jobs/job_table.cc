@@ -36,13 +36,10 @@ CREATE TABLE IF NOT EXISTS job_logs (
 ) WITHOUT ROWID;
 )sql";
 
-constexpr JobState kAllStates[] = {JobState::kQueued, JobState::kRunning, JobState::kSucceeded,
-                                   JobState::kFailed, JobState::kCancelled};
-
 }  // namespace
 
 std::optional<JobState> ParseJobState(absl::string_view name) {
-  for (JobState s : kAllStates) {
+  for (JobState s : kAllJobStates) {
     if (JobStateName(s) == name) return s;
   }
   return std::nullopt;
@@ -95,20 +92,20 @@ absl::Status JobTable::Save(const JobRecord& job, int64_t seq, const std::vector
                             int keep_log_lines) {
   return db_->Transaction([&](SqlTx& tx) -> absl::Status {
     FP_RETURN_IF_ERROR(
-        tx.Exec("INSERT INTO jobs (id, kind, state, phase, progress, eta, error, attempts, "
-                "created_ms, started_ms, finished_ms, params, result, seq) "
-                "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
-                "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, state = excluded.state, "
-                "phase = excluded.phase, progress = excluded.progress, eta = excluded.eta, "
-                "error = excluded.error, attempts = excluded.attempts, "
-                "created_ms = excluded.created_ms, started_ms = excluded.started_ms, "
-                "finished_ms = excluded.finished_ms, params = excluded.params, "
-                "result = excluded.result, seq = excluded.seq "
-                "WHERE excluded.seq > jobs.seq",
-                {job.id, job.kind, std::string(JobStateName(job.state)), job.phase, job.progress,
-                 job.eta_seconds, job.error, static_cast<int64_t>(job.attempts),
-                 job.created_unix_ms, job.started_unix_ms, job.finished_unix_ms, job.params,
-                 job.result, seq})
+        tx.Exec(
+              "INSERT INTO jobs (id, kind, state, phase, progress, eta, error, attempts, "
+              "created_ms, started_ms, finished_ms, params, result, seq) "
+              "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+              "ON CONFLICT (id) DO UPDATE SET kind = excluded.kind, state = excluded.state, "
+              "phase = excluded.phase, progress = excluded.progress, eta = excluded.eta, "
+              "error = excluded.error, attempts = excluded.attempts, "
+              "created_ms = excluded.created_ms, started_ms = excluded.started_ms, "
+              "finished_ms = excluded.finished_ms, params = excluded.params, "
+              "result = excluded.result, seq = excluded.seq "
+              "WHERE excluded.seq > jobs.seq",
+              {job.id, job.kind, std::string(JobStateName(job.state)), job.phase, job.progress,
+               job.eta_seconds, job.error, static_cast<int64_t>(job.attempts), job.created_unix_ms,
+               job.started_unix_ms, job.finished_unix_ms, job.params, job.result, seq})
             .status());
     if (logs.empty()) return absl::OkStatus();
     int64_t last = 0;
@@ -119,8 +116,9 @@ absl::Status JobTable::Save(const JobRecord& job, int64_t seq, const std::vector
               .status());
       last = std::max(last, line.number);
     }
-    return tx.Exec("DELETE FROM job_logs WHERE job_id = ?1 AND line_no <= ?2",
-                   {job.id, last - keep_log_lines})
+    return tx
+        .Exec("DELETE FROM job_logs WHERE job_id = ?1 AND line_no <= ?2",
+              {job.id, last - keep_log_lines})
         .status();
   });
 }

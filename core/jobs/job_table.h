@@ -19,6 +19,10 @@
 
 namespace fixpoint::jobs {
 
+inline constexpr JobState kAllJobStates[] = {JobState::kQueued, JobState::kRunning,
+                                             JobState::kSucceeded, JobState::kFailed,
+                                             JobState::kCancelled};
+
 // The inverse of JobStateName; nullopt for anything else.
 std::optional<JobState> ParseJobState(absl::string_view name);
 

@@ -16,9 +16,6 @@
 namespace fixpoint::jobs {
 namespace {
 
-constexpr JobState kAllStates[] = {JobState::kQueued, JobState::kRunning, JobState::kSucceeded,
-                                   JobState::kFailed, JobState::kCancelled};
-
 int64_t NowMs() { return absl::ToUnixMillis(absl::Now()); }
 
 std::string KnownKinds(const std::map<std::string, JobHandler>& handlers) {
@@ -106,7 +103,7 @@ Scheduler::Scheduler(SqliteDb* db, const SchedulerOptions& options,
                      std::map<std::string, JobHandler> handlers)
     : table_(std::make_unique<JobTable>(db)), options_(options), handlers_(std::move(handlers)) {
   absl::MutexLock lock(&mu_);
-  for (JobState s : kAllStates) counts_[s] = 0;
+  for (JobState s : kAllJobStates) counts_[s] = 0;
   std::random_device seed;
   rng_.seed((static_cast<uint64_t>(seed()) << 32) ^ seed());
 }
@@ -138,8 +135,9 @@ absl::Status Scheduler::Recover() {
   return absl::OkStatus();
 }
 
-std::optional<Scheduler::PendingWrite> Scheduler::AdoptStoredLocked(
-    StoredJob& stored, std::vector<std::string>& logs, int64_t now) {
+std::optional<Scheduler::PendingWrite> Scheduler::AdoptStoredLocked(StoredJob& stored,
+                                                                    std::vector<std::string>& logs,
+                                                                    int64_t now) {
   auto owned = std::make_unique<Job>();
   Job* job = owned.get();
   job->rec = std::move(stored.job);
@@ -157,8 +155,8 @@ std::optional<Scheduler::PendingWrite> Scheduler::AdoptStoredLocked(
     const int attempts = job->rec.attempts;
     if (attempts >= options_.max_attempts) {
       SetStateLocked(job, JobState::kFailed);
-      job->rec.error = absl::StrFormat("interrupted %d times (retry limit %d)", attempts,
-                                       options_.max_attempts);
+      job->rec.error =
+          absl::StrFormat("interrupted %d times (retry limit %d)", attempts, options_.max_attempts);
       job->rec.finished_unix_ms = now;
       AppendLogLocked(job, absl::StrCat("process stopped while running; ", job->rec.error),
                       /*publish=*/false);
@@ -377,7 +375,7 @@ void Scheduler::FinishJob(Job* job, const absl::StatusOr<std::string>& outcome) 
       next = JobState::kQueued;  // Shutdown's deadline, not the job's fault
     } else {
       next = outcome.status().code() == absl::StatusCode::kCancelled ? JobState::kCancelled
-                                                                      : JobState::kFailed;
+                                                                     : JobState::kFailed;
       error = std::string(outcome.status().message());
       if (error.empty()) error = absl::StatusCodeToString(outcome.status().code());
     }
@@ -479,15 +477,16 @@ void Scheduler::AppendLogLocked(Job* job, absl::string_view line, bool publish) 
     if (job->logs.size() > static_cast<size_t>(kMaxLogLines)) job->logs.pop_front();
   }
   job->unpersisted.push_back(LogLine{job->log_count, text});
-  if (job->unpersisted.size() > static_cast<size_t>(kMaxLogLines)) {  // older lines would be trimmed anyway
+  if (job->unpersisted.size() >
+      static_cast<size_t>(kMaxLogLines)) {  // older lines would be trimmed anyway
     job->unpersisted.erase(job->unpersisted.begin());
   }
   if (publish) PublishLocked(*job, std::nullopt, std::move(text));
 }
 
 void Scheduler::PublishLocked(const Job& job, std::optional<JobState> old_state, std::string log) {
-  pending_events_.push_back(PendingEvent{next_event_++, JobEvent{job.rec, std::move(log)},
-                                         old_state});
+  pending_events_.push_back(
+      PendingEvent{next_event_++, JobEvent{job.rec, std::move(log)}, old_state});
 }
 
 Scheduler::PendingWrite Scheduler::TakeWriteLocked(Job* job) {

@@ -3,9 +3,10 @@
 // a restart resumes work: QUEUED jobs run again in submission order, jobs
 // that were RUNNING when the process died are re-queued (the interrupted run
 // counted as an attempt), or FAILED with the reason "interrupted N times
-// (retry limit M)" once attempts reach the retry limit. Jobs are typed by `kind`; a handler per kind does the work
-// and reports phase / progress / log lines through its JobContext, and
-// checks JobContext::cancelled() at safe points (cooperative cancellation).
+// (retry limit M)" once attempts reach the retry limit. Jobs are typed by
+// `kind`; a handler per kind does the work and reports phase / progress /
+// log lines through its JobContext, and checks JobContext::cancelled() at
+// safe points (cooperative cancellation).
 // Thread-safe. Handlers run on worker threads, never under the scheduler's
 // lock; listeners are called on a thread that made a change (one at a time,
 // each job's events in order), without the scheduler's lock held, and must
@@ -119,7 +120,8 @@ class Scheduler {
   // Calls `listener` for every later event of job `id` (each state change,
   // phase change, progress change of >= 1% or after >= 200 ms, log line);
   // a state change to a final state is the job's last event. Returns a
-  // token for Unsubscribe. NOT_FOUND for an unknown id.
+  // token for Unsubscribe. NOT_FOUND for an unknown id, INVALID_ARGUMENT
+  // for an empty listener.
   absl::StatusOr<int64_t> Subscribe(const std::string& id, JobListener listener);
   // After it returns, the listener is not running (unless Unsubscribe is
   // called from that listener) and will not be called. Unknown tokens are

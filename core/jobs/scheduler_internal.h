@@ -18,8 +18,8 @@
 
 namespace fixpoint::jobs {
 
-inline constexpr int kMaxLogLines = 1000;         // per job, in memory and in the table
-inline constexpr size_t kMaxLogLineBytes = 4096;  // longer lines are cut
+inline constexpr int kMaxLogLines = 1000;            // per job, in memory and in the table
+inline constexpr size_t kMaxLogLineBytes = 4096;     // longer lines are cut
 inline constexpr size_t kFinishedJobsWithLogs = 64;  // finished jobs whose log stays in memory
 // Progress and log lines reach SQLite at most this often per job (phases and
 // state changes are written at once).

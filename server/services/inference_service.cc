@@ -57,6 +57,12 @@ InferenceService::InferenceService(ModelManager& models, Metrics& metrics,
                                    const Readiness& readiness, InferenceServiceOptions options)
     : models_(models), metrics_(metrics), readiness_(readiness), options_(std::move(options)) {}
 
+absl::Status InferenceService::Authorize(const grpc::CallbackServerContext& context,
+                                         bool required) const {
+  if (!required || options_.auth == nullptr) return absl::OkStatus();
+  return options_.auth->Check(context);
+}
+
 grpc::ServerUnaryReactor* InferenceService::ServerLive(grpc::CallbackServerContext* context,
                                                        const inference::ServerLiveRequest*,
                                                        inference::ServerLiveResponse* response) {
@@ -74,6 +80,9 @@ grpc::ServerUnaryReactor* InferenceService::ServerReady(grpc::CallbackServerCont
 grpc::ServerUnaryReactor* InferenceService::ModelReady(grpc::CallbackServerContext* context,
                                                        const inference::ModelReadyRequest* request,
                                                        inference::ModelReadyResponse* response) {
+  if (absl::Status denied = Authorize(*context, options_.auth_inference); !denied.ok()) {
+    return FinishNow(context, denied);
+  }
   response->set_ready(models_.Resolve(request->name(), request->version()).ok());
   return FinishNow(context, absl::OkStatus());
 }
@@ -90,6 +99,9 @@ grpc::ServerUnaryReactor* InferenceService::ServerMetadata(
 grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
     grpc::CallbackServerContext* context, const inference::ModelMetadataRequest* request,
     inference::ModelMetadataResponse* response) {
+  if (absl::Status denied = Authorize(*context, options_.auth_inference); !denied.ok()) {
+    return FinishNow(context, denied);
+  }
   absl::StatusOr<std::shared_ptr<const LoadedVersion>> v =
       models_.Resolve(request->name(), request->version());
   if (!v.ok()) return FinishNow(context, v.status());
@@ -104,6 +116,9 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
 grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerContext* context,
                                                        const inference::ModelInferRequest* request,
                                                        inference::ModelInferResponse* response) {
+  if (absl::Status denied = Authorize(*context, options_.auth_inference); !denied.ok()) {
+    return FinishNow(context, denied);
+  }
   const absl::Time start = absl::Now();
   absl::StatusOr<std::shared_ptr<const LoadedVersion>> resolved =
       models_.Resolve(request->model_name(), request->model_version());
@@ -143,6 +158,9 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
 grpc::ServerUnaryReactor* InferenceService::RepositoryIndex(
     grpc::CallbackServerContext* context, const inference::RepositoryIndexRequest* request,
     inference::RepositoryIndexResponse* response) {
+  if (absl::Status denied = Authorize(*context, true); !denied.ok()) {
+    return FinishNow(context, denied);
+  }
   for (const VersionStatus& s : models_.Index()) {
     if (request->ready() && s.state != VersionState::kReady) continue;
     auto* m = response->add_models();
@@ -157,6 +175,9 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryIndex(
 grpc::ServerUnaryReactor* InferenceService::RepositoryModelLoad(
     grpc::CallbackServerContext* context, const inference::RepositoryModelLoadRequest* request,
     inference::RepositoryModelLoadResponse*) {
+  if (absl::Status denied = Authorize(*context, true); !denied.ok()) {
+    return FinishNow(context, denied);
+  }
   absl::Status refused = RefuseParameters(request->parameters(), "RepositoryModelLoad");
   if (!refused.ok()) return FinishNow(context, refused);
   if (request->model_name().empty()) {
@@ -171,6 +192,9 @@ grpc::ServerUnaryReactor* InferenceService::RepositoryModelLoad(
 grpc::ServerUnaryReactor* InferenceService::RepositoryModelUnload(
     grpc::CallbackServerContext* context, const inference::RepositoryModelUnloadRequest* request,
     inference::RepositoryModelUnloadResponse*) {
+  if (absl::Status denied = Authorize(*context, true); !denied.ok()) {
+    return FinishNow(context, denied);
+  }
   absl::Status refused = RefuseParameters(request->parameters(), "RepositoryModelUnload");
   if (!refused.ok()) return FinishNow(context, refused);
   if (request->model_name().empty()) {

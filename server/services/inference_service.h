@@ -12,6 +12,7 @@
 #include <string>
 
 #include "inference/grpc_service.grpc.pb.h"
+#include "server/auth.h"
 #include "server/metrics/metrics.h"
 #include "server/services/readiness.h"
 #include "server/serving/model_manager.h"
@@ -21,6 +22,11 @@ namespace fixpoint::server {
 struct InferenceServiceOptions {
   // ServerMetadata's version (main.cc passes the build's version).
   std::string server_version = "0.1.0";
+  // When set and enabled: the repository RPCs (load, unload, index) always
+  // require the token; ModelInfer, ModelMetadata and ModelReady only with
+  // `auth_inference`. ServerLive / ServerReady never do (probes).
+  const TokenAuth* auth = nullptr;
+  bool auth_inference = false;
 };
 
 class InferenceService final : public inference::GRPCInferenceService::CallbackService {
@@ -75,6 +81,8 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
       inference::RepositoryModelUnloadResponse* response) override;
 
  private:
+  // The token check of `options_.auth` when `required`.
+  absl::Status Authorize(const grpc::CallbackServerContext& context, bool required) const;
   ModelManager& models_;
   Metrics& metrics_;
   const Readiness& readiness_;

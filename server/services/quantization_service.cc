@@ -27,19 +27,26 @@ class QuantizationService::WatchReactor : public grpc::ServerWriteReactor<v1::Jo
       FinishOnce(ToGrpcStatus(s));
       return;
     }
-    absl::MutexLock lock(&mu_);
+    // Subscribe and Get without holding mu_: the scheduler calls Push with
+    // its own listener lock held, so taking its locks under mu_ would order
+    // the two mutexes both ways. Nothing is written before `started_`, so
+    // OnDone (which unsubscribes) cannot run before the token is stored.
     auto token = scheduler_->Subscribe(id, [this](const jobs::JobEvent& e) { Push(e); });
     if (!token.ok()) {
-      FinishLocked(ToGrpcStatus(token.status()));
+      FinishOnce(ToGrpcStatus(token.status()));
       return;
     }
-    token_ = *token;
     auto current = scheduler_->Get(id);
+    absl::MutexLock lock(&mu_);
+    token_ = *token;
     if (!current.ok()) {
       FinishLocked(ToGrpcStatus(current.status()));
       return;
     }
-    PushLocked(jobs::JobEvent{*current, ""});
+    // Events that arrived meanwhile are older than this snapshot or equal.
+    if (!final_queued_) PushLocked(jobs::JobEvent{*current, ""});
+    started_ = true;
+    WriteNextLocked();
   }
 
   void OnWriteDone(bool ok) override {
@@ -59,7 +66,12 @@ class QuantizationService::WatchReactor : public grpc::ServerWriteReactor<v1::Jo
   }
 
   void OnDone() override {
-    if (token_) scheduler_->Unsubscribe(*token_);  // no Push runs after this
+    std::optional<int64_t> token;
+    {
+      absl::MutexLock lock(&mu_);
+      token = token_;
+    }
+    if (token) scheduler_->Unsubscribe(*token);  // no Push runs after this
     delete this;
   }
 
@@ -80,7 +92,7 @@ class QuantizationService::WatchReactor : public grpc::ServerWriteReactor<v1::Jo
   }
 
   void WriteNextLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_) {
-    if (finished_ || writing_) return;
+    if (finished_ || writing_ || !started_) return;
     if (pending_.empty()) {
       if (final_queued_) FinishLocked(grpc::Status::OK);
       return;
@@ -101,8 +113,9 @@ class QuantizationService::WatchReactor : public grpc::ServerWriteReactor<v1::Jo
   }
 
   jobs::Scheduler* const scheduler_;
-  std::optional<int64_t> token_;
   absl::Mutex mu_;
+  std::optional<int64_t> token_ ABSL_GUARDED_BY(mu_);
+  bool started_ ABSL_GUARDED_BY(mu_) = false;
   std::deque<v1::JobEvent> pending_ ABSL_GUARDED_BY(mu_);
   bool writing_ ABSL_GUARDED_BY(mu_) = false;
   bool final_queued_ ABSL_GUARDED_BY(mu_) = false;

@@ -212,6 +212,36 @@ TEST_F(BadInput, MissingOrWrongToken) {
   v1::ModelVersion v;
   ExpectError(UploadModel(*stubs_, OnnxHeader("seed_cnn", onnx), onnx, &v),
               grpc::StatusCode::UNAUTHENTICATED, "authorization");
+  // The repository extension is management too; inference is open by default.
+  inference::RepositoryIndexResponse index;
+  auto repo = Context();
+  ExpectError(stubs_->infer->RepositoryIndex(repo.get(), {}, &index),
+              grpc::StatusCode::UNAUTHENTICATED, "authorization");
+  std::vector<float> img(28 * 28, 0.5f);
+  ASSERT_TRUE(WaitModelReady(*stubs_, "seed_cnn", "1"));
+  EXPECT_TRUE(Infer(InferRequest("seed_cnn", "1", img, 0, 1)).ok());
+}
+
+TEST(AuthInference, TokenRequiredOnInferenceButNotOnProbes) {
+  const std::string store = ::testing::TempDir() + "/fp_it_authinf_" + std::to_string(getpid());
+  fs::remove_all(store);
+  std::ofstream(store + ".token") << "tok\n";
+  auto server = ServerProcess::Start(
+      store, {"--auth_token_file=" + store + ".token", "--auth_inference"});
+  ASSERT_TRUE(server.ok()) << server.status();
+  Stubs s = Connect((*server)->grpc_address());
+  std::vector<float> img(28 * 28, 0.5f);
+  inference::ModelInferResponse out;
+  auto c = Context();
+  grpc::Status denied = s.infer->ModelInfer(c.get(), InferRequest("seed_cnn", "1", img, 0, 1), &out);
+  EXPECT_EQ(denied.error_code(), grpc::StatusCode::UNAUTHENTICATED) << denied.error_message();
+  inference::ServerLiveResponse live;
+  auto lc = Context();
+  EXPECT_TRUE(s.infer->ServerLive(lc.get(), {}, &live).ok());
+  inference::ServerReadyResponse ready;
+  auto rc = Context();
+  EXPECT_TRUE(s.infer->ServerReady(rc.get(), {}, &ready).ok());
+  EXPECT_TRUE(ready.ready());
 }
 
 }  // namespace

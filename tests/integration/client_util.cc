@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "core/util/sha256.h"
 
@@ -109,6 +110,23 @@ grpc::Status WatchUntilFinal(Stubs& s, const std::string& id, v1::Job* last,
     }
   }
   return reader->Finish();
+}
+
+bool WaitModelReady(Stubs& s, const std::string& model, const std::string& version,
+                    int seconds) {
+  const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+  while (std::chrono::steady_clock::now() < end) {
+    inference::ModelReadyRequest request;
+    request.set_name(model);
+    request.set_version(version);
+    inference::ModelReadyResponse response;
+    auto context = Context();
+    if (s.infer->ModelReady(context.get(), request, &response).ok() && response.ready()) {
+      return true;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
 }
 
 inference::ModelInferRequest InferRequest(const std::string& model, const std::string& version,

@@ -47,6 +47,10 @@ grpc::Status UploadDataset(Stubs& s, const std::string& name, const std::string&
 grpc::Status WatchUntilFinal(Stubs& s, const std::string& id, v1::Job* last,
                              std::vector<std::string>* phases = nullptr);
 
+// Polls ModelReady until (model, version) is READY; false after `seconds`.
+bool WaitModelReady(Stubs& s, const std::string& model, const std::string& version,
+                    int seconds = 60);
+
 // A ModelInfer request for images [first, first + count) of `images`
 // (f32 NCHW [N,1,28,28]), raw contents.
 inference::ModelInferRequest InferRequest(const std::string& model, const std::string& version,

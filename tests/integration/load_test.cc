@@ -35,6 +35,7 @@ Loaded StartWithSeedCnn(const std::string& tag, const std::vector<std::string>& 
   const std::string onnx = ReadFile(std::string(FP_SOURCE_DIR) + "/models/seed_cnn.onnx");
   v1::ModelVersion v;
   EXPECT_TRUE(UploadModel(*l.stubs, OnnxHeader("seed_cnn", onnx), onnx, &v).ok());
+  EXPECT_TRUE(WaitModelReady(*l.stubs, "seed_cnn", "1"));
   return l;
 }
 
@@ -109,6 +110,7 @@ TEST(Load, TinyQueueRejectsWithResourceExhausted) {
           EXPECT_NE(s.error_message().find("full"), std::string::npos) << s.error_message();
         } else {
           ++other;
+          ADD_FAILURE() << s.error_code() << ": " << s.error_message();
         }
       }
     });

@@ -115,6 +115,7 @@ TEST(ServiceFlow, UploadQuantizeWatchInferScrape) {
   EXPECT_FALSE(report.tensors().empty());
 
   // Both versions serve results identical to the in-process engine.
+  ASSERT_TRUE(WaitModelReady(s, "seed_cnn", "2"));
   auto dataset = io::LoadDataset(std::string(kFashionDir) + "t10k-images-idx3-ubyte.gz", {});
   ASSERT_TRUE(dataset.ok());
   const float* pixels = dataset->images.data<float>();

@@ -87,8 +87,7 @@ TEST_F(JobTableTest, UnknownStateLoadsAsFailedAndIsFlagged) {
 }
 
 TEST(JobStateTest, NamesRoundTrip) {
-  for (JobState s : {JobState::kQueued, JobState::kRunning, JobState::kSucceeded,
-                     JobState::kFailed, JobState::kCancelled}) {
+  for (JobState s : kAllJobStates) {
     EXPECT_EQ(ParseJobState(JobStateName(s)), s);
   }
   EXPECT_EQ(JobStateName(JobState::kCancelled), "CANCELLED");

@@ -43,18 +43,19 @@ class SchedulerEventsTest : public ::testing::Test {
 };
 
 TEST_F(SchedulerEventsTest, PhaseProgressAndLogArriveInOrderAndEndWithTheFinalState) {
-  auto s = Make({{"steps", [this](const std::string&, JobContext& c) -> absl::StatusOr<std::string> {
-                    if (absl::Status g = gate_.Pass(c); !g.ok()) return g;
-                    c.SetPhase("import");
-                    c.SetProgress(0.25);
-                    c.Log("imported 12 nodes");
-                    c.SetPhase("calibrate");
-                    c.SetPhase("calibrate");  // no change, no event
-                    c.SetProgress(0.5);
-                    for (int i = 1; i <= 100; ++i) c.SetProgress(0.5 + i * 1e-5);  // throttled
-                    c.Log("calibrated");
-                    return std::string("ok");
-                  }}});
+  auto s =
+      Make({{"steps", [this](const std::string&, JobContext& c) -> absl::StatusOr<std::string> {
+               if (absl::Status g = gate_.Pass(c); !g.ok()) return g;
+               c.SetPhase("import");
+               c.SetProgress(0.25);
+               c.Log("imported 12 nodes");
+               c.SetPhase("calibrate");
+               c.SetPhase("calibrate");  // no change, no event
+               c.SetProgress(0.5);
+               for (int i = 1; i <= 100; ++i) c.SetProgress(0.5 + i * 1e-5);  // throttled
+               c.Log("calibrated");
+               return std::string("ok");
+             }}});
   ASSERT_NE(s, nullptr);
   auto job = s->Submit("steps", "");
   ASSERT_TRUE(job.ok());
@@ -117,13 +118,14 @@ TEST_F(SchedulerEventsTest, SubscribeToUnknownJobIsNotFound) {
 }
 
 TEST_F(SchedulerEventsTest, ListenerMayCallBackIntoTheScheduler) {
-  auto s = Make({{"chatty", [this](const std::string&, JobContext& c) -> absl::StatusOr<std::string> {
-                    if (absl::Status g = gate_.Pass(c); !g.ok()) return g;
-                    for (int i = 0; i < 5; ++i) c.Log(absl::StrCat("line ", i));
-                    c.Log("ready");
-                    while (!c.cancelled()) absl::SleepFor(absl::Milliseconds(1));
-                    return absl::CancelledError("stopped");
-                  }}});
+  auto s =
+      Make({{"chatty", [this](const std::string&, JobContext& c) -> absl::StatusOr<std::string> {
+               if (absl::Status g = gate_.Pass(c); !g.ok()) return g;
+               for (int i = 0; i < 5; ++i) c.Log(absl::StrCat("line ", i));
+               c.Log("ready");
+               while (!c.cancelled()) absl::SleepFor(absl::Milliseconds(1));
+               return absl::CancelledError("stopped");
+             }}});
   ASSERT_NE(s, nullptr);
   auto job = s->Submit("chatty", "");
   ASSERT_TRUE(gate_.WaitStarted(1));
@@ -154,11 +156,12 @@ TEST_F(SchedulerEventsTest, ListenerMayCallBackIntoTheScheduler) {
 }
 
 TEST_F(SchedulerEventsTest, UnsubscribeWaitsForTheListenerAndStopsCalls) {
-  auto s = Make({{"stream", [this](const std::string&, JobContext& c) -> absl::StatusOr<std::string> {
-                    if (absl::Status g = gate_.Pass(c); !g.ok()) return g;
-                    for (int i = 0; !c.cancelled(); ++i) c.Log(absl::StrCat("line ", i));
-                    return absl::CancelledError("stopped");
-                  }}});
+  auto s =
+      Make({{"stream", [this](const std::string&, JobContext& c) -> absl::StatusOr<std::string> {
+               if (absl::Status g = gate_.Pass(c); !g.ok()) return g;
+               for (int i = 0; !c.cancelled(); ++i) c.Log(absl::StrCat("line ", i));
+               return absl::CancelledError("stopped");
+             }}});
   ASSERT_NE(s, nullptr);
   auto job = s->Submit("stream", "");
   ASSERT_TRUE(gate_.WaitStarted(1));
@@ -203,7 +206,8 @@ TEST_F(SchedulerEventsTest, UnsubscribeWaitsForTheListenerAndStopsCalls) {
 
 // Many submitters, cancellers and watchers at once (mainly for TSan).
 TEST_F(SchedulerEventsTest, ConcurrentSubmitCancelAndWatch) {
-  auto s = Make({{"work", [](const std::string& params, JobContext& c) -> absl::StatusOr<std::string> {
+  auto s = Make({{"work",
+                  [](const std::string& params, JobContext& c) -> absl::StatusOr<std::string> {
                     c.SetPhase("run");
                     for (int i = 1; i <= 10 && !c.cancelled(); ++i) {
                       c.SetProgress(i / 10.0);

@@ -101,11 +101,11 @@ TEST(SchedulerRecoveryTest, RowsLeftRunningAreRequeuedOrFailedAtTheRetryLimit) {
     int64_t attempts, created;
   };
   const Row rows[] = {
-      {"job-00000000000000a1", "work", "RUNNING", 1, 1000},   // re-queued
-      {"job-00000000000000a2", "work", "RUNNING", 3, 2000},   // at the limit
-      {"job-00000000000000a3", "work", "QUEUED", 0, 500},     // runs first
-      {"job-00000000000000a4", "work", "EXPLODED", 0, 600},   // unknown state
-      {"job-00000000000000a5", "retired", "QUEUED", 0, 3000}, // no handler any more
+      {"job-00000000000000a1", "work", "RUNNING", 1, 1000},    // re-queued
+      {"job-00000000000000a2", "work", "RUNNING", 3, 2000},    // at the limit
+      {"job-00000000000000a3", "work", "QUEUED", 0, 500},      // runs first
+      {"job-00000000000000a4", "work", "EXPLODED", 0, 600},    // unknown state
+      {"job-00000000000000a5", "retired", "QUEUED", 0, 3000},  // no handler any more
   };
   for (const Row& r : rows) {
     ASSERT_TRUE(db->Exec(kInsert, {r.id, r.kind, r.state, r.attempts, r.created}).ok());
@@ -196,13 +196,13 @@ TEST(SchedulerRecoveryTest, LastThousandLogLinesSurviveARestart) {
   auto db = dir.Open();
   std::string id;
   {
-    auto s = Make(db.get(), {{"log", [](const std::string&, JobContext& c)
-                                         -> absl::StatusOr<std::string> {
-                                for (int i = 0; i < 1500; ++i) c.Log(absl::StrCat("line ", i));
-                                // Cut to 4 KiB, not inside the two-byte "\u00e9".
-                                c.Log(std::string(4095, 'x') + "\xc3\xa9" + std::string(9, 'y'));
-                                return std::string();
-                              }}});
+    auto s = Make(db.get(),
+                  {{"log", [](const std::string&, JobContext& c) -> absl::StatusOr<std::string> {
+                      for (int i = 0; i < 1500; ++i) c.Log(absl::StrCat("line ", i));
+                      // Cut to 4 KiB, not inside the two-byte "\u00e9".
+                      c.Log(std::string(4095, 'x') + "\xc3\xa9" + std::string(9, 'y'));
+                      return std::string();
+                    }}});
     ASSERT_NE(s, nullptr);
     id = s->Submit("log", "")->id;
     ASSERT_EQ(WaitForState(*s, id, JobState::kSucceeded).state, JobState::kSucceeded);
@@ -228,13 +228,14 @@ TEST(SchedulerRecoveryTest, PhaseIsPersistedWhileRunning) {
   TempDbDir dir;
   auto db = dir.Open();
   Gate gate;
-  auto s = Make(db.get(), {{"work", [&gate](const std::string&, JobContext& c)
-                                        -> absl::StatusOr<std::string> {
-                              c.SetPhase("calibrate");
-                              c.Log("calibrating with 512 samples");
-                              if (absl::Status g = gate.Pass(c); !g.ok()) return g;
-                              return std::string();
-                            }}});
+  auto s =
+      Make(db.get(),
+           {{"work", [&gate](const std::string&, JobContext& c) -> absl::StatusOr<std::string> {
+               c.SetPhase("calibrate");
+               c.Log("calibrating with 512 samples");
+               if (absl::Status g = gate.Pass(c); !g.ok()) return g;
+               return std::string();
+             }}});
   ASSERT_NE(s, nullptr);
   const std::string id = s->Submit("work", "")->id;
   ASSERT_TRUE(gate.WaitStarted(1));

@@ -39,8 +39,8 @@ class SchedulerTest : public ::testing::Test {
   // Handlers: "echo" returns its params; "gate" waits at gate_ first.
   std::map<std::string, JobHandler> Handlers() {
     return {{"echo", Echo},
-            {"gate", [this](const std::string& params,
-                            JobContext& context) -> absl::StatusOr<std::string> {
+            {"gate",
+             [this](const std::string& params, JobContext& context) -> absl::StatusOr<std::string> {
                if (absl::Status s = gate_.Pass(context); !s.ok()) return s;
                return params;
              }}};
@@ -187,10 +187,11 @@ TEST_F(SchedulerTest, CancelRunningJobThatPollsCancelled) {
 
 TEST_F(SchedulerTest, ErrorAfterCancelRequestIsCancelledWithItsMessage) {
   Gate gate;
-  auto s = Make({}, {{"j", [&gate](const std::string&, JobContext& c) -> absl::StatusOr<std::string> {
-                        (void)gate.Pass(c);
-                        return absl::AbortedError("stopped between layers 3 and 4");
-                      }}});
+  auto s =
+      Make({}, {{"j", [&gate](const std::string&, JobContext& c) -> absl::StatusOr<std::string> {
+                   (void)gate.Pass(c);
+                   return absl::AbortedError("stopped between layers 3 and 4");
+                 }}});
   ASSERT_NE(s, nullptr);
   auto job = s->Submit("j", "");
   ASSERT_TRUE(gate.WaitStarted(1));

@@ -26,7 +26,6 @@ using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using testutil::Entries;
-using testutil::FreshRoot;
 using testutil::ReadAll;
 
 // The store does not parse float uploads (the caller validated them), so
@@ -80,7 +79,7 @@ quant::Manifest Int8Manifest(const std::string& parent) {
 class ArtifactStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = FreshRoot();
+    root_ = temp_.path();
     Reopen();
   }
   void Reopen() {
@@ -98,6 +97,7 @@ class ArtifactStoreTest : public ::testing::Test {
     return out;
   }
 
+  const testutil::TempRoot temp_;
   std::string root_;
   std::unique_ptr<ArtifactStore> store_;
 };

@@ -24,7 +24,6 @@ using ::testing::EndsWith;
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using testutil::Entries;
-using testutil::FreshRoot;
 using testutil::ReadAll;
 
 constexpr char kSignMnistTest[] = FP_SHARED_DIR "/fixtures/csv/sign_mnist_sample_test.csv";
@@ -45,11 +44,12 @@ std::string BigEndian32(uint32_t v) {
 class DatasetStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = FreshRoot();
+    root_ = temp_.path();
     auto opened = ArtifactStore::Open(root_);
     ASSERT_TRUE(opened.ok()) << opened.status();
     store_ = std::move(*opened);
   }
+  const testutil::TempRoot temp_;
   std::string root_;
   std::unique_ptr<ArtifactStore> store_;
 };

@@ -18,7 +18,6 @@ namespace fs = std::filesystem;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using testutil::Entries;
-using testutil::FreshRoot;
 using testutil::ReadAll;
 using testutil::WriteAll;
 
@@ -35,7 +34,8 @@ std::unique_ptr<ArtifactStore> OpenOrDie(const std::string& root) {
 }
 
 TEST(StoreRecoveryTest, RemovesStagingDebrisAndDirectoriesWithoutRows) {
-  const std::string root = FreshRoot();
+  const testutil::TempRoot temp;
+  const std::string& root = temp.path();
   {
     auto store = OpenOrDie(root);
     ASSERT_NE(store, nullptr);
@@ -71,7 +71,8 @@ TEST(StoreRecoveryTest, RemovesStagingDebrisAndDirectoriesWithoutRows) {
 }
 
 TEST(StoreRecoveryTest, DropsRowsWhoseDirectoryIsGone) {
-  const std::string root = FreshRoot();
+  const testutil::TempRoot temp;
+  const std::string& root = temp.path();
   {
     auto store = OpenOrDie(root);
     ASSERT_NE(store, nullptr);
@@ -100,7 +101,8 @@ TEST(StoreRecoveryTest, DropsRowsWhoseDirectoryIsGone) {
 }
 
 TEST(StoreRecoveryTest, DropsDatasetRowsWhoseFilesAreGone) {
-  const std::string root = FreshRoot();
+  const testutil::TempRoot temp;
+  const std::string& root = temp.path();
   std::string kept_sha;
   {
     auto store = OpenOrDie(root);
@@ -125,7 +127,8 @@ TEST(StoreRecoveryTest, DropsDatasetRowsWhoseFilesAreGone) {
 
 // The scheduler keeps its own tables in the same database.
 TEST(StoreRecoveryTest, SharedDatabaseKeepsOtherTables) {
-  const std::string root = FreshRoot();
+  const testutil::TempRoot temp;
+  const std::string& root = temp.path();
   {
     auto store = OpenOrDie(root);
     ASSERT_NE(store, nullptr);
@@ -141,7 +144,8 @@ TEST(StoreRecoveryTest, SharedDatabaseKeepsOtherTables) {
 }
 
 TEST(StoreRecoveryTest, OpenFailsOnARootThatIsAFile) {
-  const std::string root = FreshRoot();
+  const testutil::TempRoot temp;
+  const std::string& root = temp.path();
   WriteAll(root, "not a directory");
   EXPECT_FALSE(ArtifactStore::Open(root).ok());
   EXPECT_EQ(ArtifactStore::Open("").status().code(), absl::StatusCode::kInvalidArgument);

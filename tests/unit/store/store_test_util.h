@@ -15,15 +15,28 @@
 
 namespace fixpoint::store::testutil {
 
-// An empty directory path under testing::TempDir() unique to the running
-// test and process (the store creates it).
-inline std::string FreshRoot() {
-  const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
-  const std::string dir = ::testing::TempDir() + "/fp_store_" + std::to_string(::getpid()) + "_" +
-                          info->test_suite_name() + "_" + info->name();
-  std::filesystem::remove_all(dir);
-  return dir;
-}
+// An empty directory path under testing::TempDir(), unique to the running
+// test and process (the store creates it), removed again at scope exit.
+// Declare it before the store that uses it.
+class TempRoot {
+ public:
+  TempRoot() {
+    const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
+    path_ = ::testing::TempDir() + "/fp_store_" + std::to_string(::getpid()) + "_" +
+            info->test_suite_name() + "_" + info->name();
+    std::filesystem::remove_all(path_);
+  }
+  ~TempRoot() {
+    std::error_code ec;
+    std::filesystem::remove_all(path_, ec);
+  }
+  TempRoot(const TempRoot&) = delete;
+  TempRoot& operator=(const TempRoot&) = delete;
+  const std::string& path() const { return path_; }
+
+ private:
+  std::string path_;
+};
 
 // Sorted entry names of `dir`; empty if it does not exist.
 inline std::vector<std::string> Entries(const std::string& dir) {
