@@ -55,9 +55,10 @@ bool Describe(const std::string& path, const char* flag, int64_t* size, std::str
   return true;
 }
 
-int Upload(Connection& c) {
-  const std::string path = absl::GetFlag(FLAGS_dataset), labels = absl::GetFlag(FLAGS_labels);
-  if (path.empty()) return UsageError("upload needs --dataset", kDatasetsUsage);
+// The upload header from the flags and the files; an exit code (after a
+// message) on error, else -1.
+int BuildHeader(const std::string& path, const std::string& labels, v1::UploadDatasetHeader* h,
+                int64_t* size, int64_t* labels_size) {
   std::string name = absl::GetFlag(FLAGS_name);
   if (name.empty()) name = std::filesystem::path(path).filename().string();
   auto format = DatasetFormatOf(absl::GetFlag(FLAGS_format), path);
@@ -65,25 +66,35 @@ int Upload(Connection& c) {
   if (*format == v1::DATASET_FORMAT_CSV && !labels.empty()) {
     return UsageError("a CSV dataset carries its labels; drop --labels", kDatasetsUsage);
   }
-  v1::UploadDatasetRequest first;
-  v1::UploadDatasetHeader& h = *first.mutable_header();
-  h.set_name(name);
-  h.set_format(*format);
-  int64_t size = 0, labels_size = 0;
+  h->set_name(name);
+  h->set_format(*format);
   std::string sha;
-  if (!Describe(path, "dataset", &size, &sha)) return kExitUsage;
-  h.set_size_bytes(size);
-  h.set_sha256(sha);
+  if (!Describe(path, "dataset", size, &sha)) return kExitUsage;
+  h->set_size_bytes(*size);
+  h->set_sha256(sha);
   if (!labels.empty()) {
-    if (!Describe(labels, "labels", &labels_size, &sha)) return kExitUsage;
-    h.set_labels_size_bytes(labels_size);
-    h.set_labels_sha256(sha);
+    if (!Describe(labels, "labels", labels_size, &sha)) return kExitUsage;
+    h->set_labels_size_bytes(*labels_size);
+    h->set_labels_sha256(sha);
   }
   if (!absl::GetFlag(FLAGS_preprocess).empty()) {
     auto preprocessing = ParsePreprocessing(absl::GetFlag(FLAGS_preprocess));
     if (!preprocessing.ok()) return UsageError(preprocessing.status().message(), kDatasetsUsage);
-    *h.mutable_preprocessing() = *preprocessing;
+    *h->mutable_preprocessing() = *preprocessing;
   }
+  return -1;
+}
+
+int Upload(Connection& c) {
+  const std::string path = absl::GetFlag(FLAGS_dataset), labels = absl::GetFlag(FLAGS_labels);
+  if (path.empty()) return UsageError("upload needs --dataset", kDatasetsUsage);
+  v1::UploadDatasetRequest first;
+  int64_t size = 0, labels_size = 0;
+  if (int code = BuildHeader(path, labels, first.mutable_header(), &size, &labels_size);
+      code >= 0) {
+    return code;
+  }
+  const std::string& name = first.header().name();
 
   grpc::ClientContext context;
   c.Prepare(&context, /*with_deadline=*/false);

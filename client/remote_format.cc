@@ -78,7 +78,7 @@ std::string ProgressLine(absl::string_view phase, double progress, double eta_se
   if (!std::isfinite(progress)) progress = 0;
   progress = std::clamp(progress, 0.0, 1.0);
   const int filled = static_cast<int>(std::floor(progress * bar_width));
-  std::string line = absl::StrFormat("%-10s [%s%s] %3d%%", phase, std::string(filled, '#'),
+  std::string line = absl::StrFormat("%-12s [%s%s] %3d%%", phase, std::string(filled, '#'),
                                      std::string(bar_width - filled, '.'),
                                      static_cast<int>(std::floor(progress * 100)));
   if (eta_seconds > 0) absl::StrAppend(&line, "  ETA ", FormatDuration(eta_seconds));

@@ -47,7 +47,7 @@ std::string FormatBytes(int64_t bytes);
 // "0.4s", "12s", "3m05s", "2h01m"; "-" for a negative or non-finite value.
 std::string FormatDuration(double seconds);
 
-// One line of job progress, e.g. "calibrate  [##########..........]  50%  ETA 12s",
+// One line of job progress, e.g. "calibrate    [##########..........]  50%  ETA 12s",
 // with a bar of `bar_width` cells. progress is clamped to [0, 1]; the ETA is
 // left out when eta_seconds <= 0.
 std::string ProgressLine(absl::string_view phase, double progress, double eta_seconds,

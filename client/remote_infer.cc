@@ -62,37 +62,34 @@ std::vector<float> OutputValues(const inference::ModelInferResponse& reply, int 
   return values;
 }
 
-}  // namespace
-
-int RunInferCommand(const std::vector<std::string>&) {
-  const std::string model = absl::GetFlag(FLAGS_model), path = absl::GetFlag(FLAGS_input);
-  if (model.empty() || path.empty()) return UsageError("infer needs --model and --input", kInferUsage);
+// Reads and preprocesses --input; an exit code (after a message) on error, else -1.
+int ReadInput(InferInput* input) {
   io::PreprocessSpec spec;
   if (!absl::GetFlag(FLAGS_preprocess).empty()) {
     auto parsed = io::PreprocessSpec::Parse(absl::GetFlag(FLAGS_preprocess));
     if (!parsed.ok()) return UsageError(parsed.status().message(), kInferUsage);
     spec = *parsed;
   }
-  auto input = ReadInferInput(path, absl::GetFlag(FLAGS_row), spec);
-  if (!input.ok()) {
-    std::cerr << "fixpoint: reading --input: " << input.status().message() << "\n";
+  auto read = ReadInferInput(absl::GetFlag(FLAGS_input), absl::GetFlag(FLAGS_row), spec);
+  if (!read.ok()) {
+    std::cerr << "fixpoint: reading --input: " << read.status().message() << "\n";
     return kExitUsage;
   }
-  auto connection = Connection::FromFlags();
-  if (!connection.ok()) return UsageError(connection.status().message(), kInferUsage);
-  Connection& c = **connection;
-  int64_t version = 0;
-  grpc::Status status = ResolveVersion(c, model, absl::GetFlag(FLAGS_model_version), &version);
-  if (!status.ok()) return c.Fail(status, "resolving --version");
-  const std::string version_text = version > 0 ? absl::StrCat(version) : "";
+  *input = *std::move(read);
+  return -1;
+}
 
+// ModelMetadata (for the input's name and shape), then ModelInfer with the
+// images as raw FP32. An exit code (after a message) on error, else -1.
+int Infer(Connection& c, const std::string& model, const std::string& version,
+          const InferInput& input, inference::ModelInferResponse* reply) {
   inference::ModelMetadataRequest meta_request;
   meta_request.set_name(model);
-  meta_request.set_version(version_text);
+  meta_request.set_version(version);
   inference::ModelMetadataResponse meta;
   grpc::ClientContext meta_context;
   c.Prepare(&meta_context);
-  status = c.inference().ModelMetadata(&meta_context, meta_request, &meta);
+  grpc::Status status = c.inference().ModelMetadata(&meta_context, meta_request, &meta);
   if (!status.ok()) return c.Fail(status, absl::StrCat("model metadata of ", model));
   if (meta.inputs_size() != 1 || meta.inputs(0).datatype() != "FP32") {
     std::cerr << "fixpoint: infer sends one FP32 input; " << model << " takes "
@@ -100,39 +97,42 @@ int RunInferCommand(const std::vector<std::string>&) {
               << (meta.inputs_size() > 0 ? " of " + meta.inputs(0).datatype() : "") << "\n";
     return kExitUsage;
   }
-
   inference::ModelInferRequest request;
   request.set_model_name(model);
-  request.set_model_version(version_text);
+  request.set_model_version(version);
   inference::ModelInferRequest::InferInputTensor* tensor = request.add_inputs();
   tensor->set_name(meta.inputs(0).name());
   tensor->set_datatype("FP32");
-  for (int64_t d : RequestShape(input->images, meta)) tensor->add_shape(d);
-  request.add_raw_input_contents(static_cast<const char*>(input->images.raw()),
-                                 input->images.ByteSize());
-  inference::ModelInferResponse reply;
+  for (int64_t d : RequestShape(input.images, meta)) tensor->add_shape(d);
+  request.add_raw_input_contents(static_cast<const char*>(input.images.raw()),
+                                 input.images.ByteSize());
   grpc::ClientContext context;
   c.Prepare(&context);
-  status = c.inference().ModelInfer(&context, request, &reply);
+  status = c.inference().ModelInfer(&context, request, reply);
   if (!status.ok()) return c.Fail(status, absl::StrCat("inference on ", model));
-  if (reply.outputs_size() == 0 || reply.outputs(0).datatype() != "FP32") {
+  if (reply->outputs_size() == 0 || reply->outputs(0).datatype() != "FP32") {
     std::cerr << "fixpoint: expected an FP32 output from " << model << "\n";
     return kExitServerError;
   }
+  return -1;
+}
 
-  const int64_t images = input->images.shape()[0];
+// The top classes of each image: a table per image, or one JSON object.
+void PrintTopClasses(const InferInput& input, const inference::ModelInferResponse& reply,
+                     bool json) {
+  const int64_t images = input.images.shape()[0];
   const std::vector<float> values = OutputValues(reply, 0);
   const int64_t classes = images > 0 ? static_cast<int64_t>(values.size()) / images : 0;
-  nlohmann::ordered_json json;
-  json["model"] = reply.model_name();
-  json["version"] = reply.model_version();
-  json["output"] = reply.outputs(0).name();
-  json["input"] = input->description;
-  json["images"] = nlohmann::ordered_json::array();
-  if (!absl::GetFlag(FLAGS_json)) {
+  nlohmann::ordered_json out;
+  out["model"] = reply.model_name();
+  out["version"] = reply.model_version();
+  out["output"] = reply.outputs(0).name();
+  out["input"] = input.description;
+  out["images"] = nlohmann::ordered_json::array();
+  if (!json) {
     std::cout << "model   " << reply.model_name()
               << (reply.model_version().empty() ? "" : " v" + reply.model_version()) << "\ninput   "
-              << input->description << "\noutput  " << reply.outputs(0).name() << " ["
+              << input.description << "\noutput  " << reply.outputs(0).name() << " ["
               << absl::StrJoin(reply.outputs(0).shape(), ",") << "]\n";
   }
   for (int64_t i = 0; i < images; ++i) {
@@ -140,7 +140,7 @@ int RunInferCommand(const std::vector<std::string>&) {
                           absl::GetFlag(FLAGS_top_k));
     nlohmann::ordered_json item;
     item["index"] = i;
-    if (!input->labels.empty()) item["label"] = input->labels[i];
+    if (!input.labels.empty()) item["label"] = input.labels[i];
     Table table({"RANK", "CLASS", "SCORE"},
                 {Table::Align::kRight, Table::Align::kRight, Table::Align::kRight});
     for (size_t r = 0; r < top.size(); ++r) {
@@ -148,15 +148,38 @@ int RunInferCommand(const std::vector<std::string>&) {
       table.AddRow({absl::StrCat(r + 1), absl::StrCat(top[r].first),
                     absl::StrFormat("%.6g", top[r].second)});
     }
-    json["images"].push_back(item);
-    if (!absl::GetFlag(FLAGS_json)) {
+    out["images"].push_back(item);
+    if (!json) {
       std::cout << "\nimage " << i
-                << (input->labels.empty() ? "" : absl::StrCat(" (label ", input->labels[i], ")"))
+                << (input.labels.empty() ? "" : absl::StrCat(" (label ", input.labels[i], ")"))
                 << "\n"
                 << table.Render();
     }
   }
-  if (absl::GetFlag(FLAGS_json)) std::cout << json.dump() << "\n";
+  if (json) std::cout << out.dump() << "\n";
+}
+
+}  // namespace
+
+int RunInferCommand(const std::vector<std::string>&) {
+  const std::string model = absl::GetFlag(FLAGS_model);
+  if (model.empty() || absl::GetFlag(FLAGS_input).empty()) {
+    return UsageError("infer needs --model and --input", kInferUsage);
+  }
+  InferInput input;
+  if (int code = ReadInput(&input); code >= 0) return code;
+  auto connection = Connection::FromFlags();
+  if (!connection.ok()) return UsageError(connection.status().message(), kInferUsage);
+  Connection& c = **connection;
+  int64_t version = 0;
+  grpc::Status status = ResolveVersion(c, model, absl::GetFlag(FLAGS_model_version), &version);
+  if (!status.ok()) return c.Fail(status, "resolving --version");
+  inference::ModelInferResponse reply;
+  if (int code = Infer(c, model, version > 0 ? absl::StrCat(version) : "", input, &reply);
+      code >= 0) {
+    return code;
+  }
+  PrintTopClasses(input, reply, absl::GetFlag(FLAGS_json));
   return kExitOk;
 }
 

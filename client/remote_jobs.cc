@@ -399,9 +399,14 @@ int RunRemoteReportCommand(const std::vector<std::string>&) {
     std::cout << (report.manifest_json().empty() ? ToJson(report) + "\n" : report.manifest_json());
     return kExitOk;
   }
+  const quant::Manifest manifest = ManifestFromReport(report);
+  if (manifest.tensors.empty() && manifest.method.empty()) {
+    std::cout << model << " v" << version << " is a float version: nothing was quantized\n";
+    return kExitOk;
+  }
   std::string title = absl::StrCat(model, " v", version);
   if (report.parent_version() > 0) absl::StrAppend(&title, " (from v", report.parent_version(), ")");
-  PrintQuantizeReport(ManifestFromReport(report), "model", title, std::cout);
+  PrintQuantizeReport(manifest, "model", title, std::cout);
   return kExitOk;
 }
 

@@ -52,9 +52,9 @@ TEST(FormatTest, Durations) {
 }
 
 TEST(FormatTest, ProgressLine) {
-  EXPECT_EQ(ProgressLine("calibrate", 0.5, 12, 10), "calibrate  [#####.....]  50%  ETA 12s");
-  EXPECT_EQ(ProgressLine("load", 0, 0, 4), "load       [....]   0%");
-  EXPECT_EQ(ProgressLine("write", 1.7, -1, 4), "write      [####] 100%");  // clamped
+  EXPECT_EQ(ProgressLine("calibrate", 0.5, 12, 10), "calibrate    [#####.....]  50%  ETA 12s");
+  EXPECT_EQ(ProgressLine("load", 0, 0, 4), "load         [....]   0%");
+  EXPECT_EQ(ProgressLine("layer-report", 1.7, -1, 4), "layer-report [####] 100%");  // clamped
 }
 
 TEST(FormatTest, TopKBestFirstTiesByIndex) {
