@@ -17,8 +17,8 @@ struct ItemShape {
   int channels, height, width;
 };
 // Small shapes keep seeds short; 1x28x28 is the real MNIST item.
-constexpr ItemShape kShapes[] = {{1, 28, 28}, {1, 2, 2}, {3, 2, 2}, {1, 1, 4}, {2, 1, 3},
-                                 {1, 3, 1},   {3, 1, 1}, {1, 1, 1}};
+constexpr ItemShape kShapes[] = {{1, 28, 28}, {1, 2, 2}, {3, 2, 2}, {1, 1, 4},
+                                 {2, 1, 3},   {1, 3, 1}, {3, 1, 1}, {1, 1, 1}};
 constexpr io::DatasetFormat kFormats[] = {io::DatasetFormat::kIdx, io::DatasetFormat::kCsv,
                                           io::DatasetFormat::kNpy};
 
@@ -45,8 +45,8 @@ absl::Status RunDatasetReader(const uint8_t* data, size_t size) {
   io::DatasetFormat format;
   if ((mode & 3) == 3) {
     auto sniffed = io::SniffDatasetFormat(images);
-    CheckErrorContract(sniffed.status(), {absl::StatusCode::kInvalidArgument,
-                                          absl::StatusCode::kResourceExhausted});
+    CheckErrorContract(sniffed.status(),
+                       {absl::StatusCode::kInvalidArgument, absl::StatusCode::kResourceExhausted});
     if (!sniffed.ok()) return sniffed.status();
     format = *sniffed;
   } else {

@@ -11,13 +11,13 @@
 
 #include "absl/status/status.h"
 
-#define FP_FUZZ_CHECK(cond, what)                                                  \
-  do {                                                                             \
-    if (!(cond)) {                                                                 \
+#define FP_FUZZ_CHECK(cond, what)                                                     \
+  do {                                                                                \
+    if (!(cond)) {                                                                    \
       std::fprintf(stderr, "fuzz contract broken at %s:%d: %s\n", __FILE__, __LINE__, \
-                   std::string(what).c_str());                                     \
-      std::abort();                                                                \
-    }                                                                              \
+                   std::string(what).c_str());                                        \
+      std::abort();                                                                   \
+    }                                                                                 \
   } while (0)
 
 namespace fixpoint::fuzz {

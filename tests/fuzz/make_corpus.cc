@@ -30,7 +30,8 @@ using io::testing::IntTensor;
 using io::testing::NodeDef;
 
 void Write(const fs::path& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary).write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+  std::ofstream(path, std::ios::binary)
+      .write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
 }
 
 std::string ReadAll(const fs::path& path) {
@@ -96,7 +97,8 @@ GraphBuilder ManyOps() {
   for (const char* c : {"bn/scale", "bn/offset", "bn/mean", "bn/var"}) {
     b.Const(c, FloatTensor({2}, {0.5f, 1.5f}));
   }
-  NodeDef* bn = b.Node("FusedBatchNormV3", "bn", {"dw", "bn/scale", "bn/offset", "bn/mean", "bn/var"});
+  NodeDef* bn =
+      b.Node("FusedBatchNormV3", "bn", {"dw", "bn/scale", "bn/offset", "bn/mean", "bn/var"});
   GraphBuilder::Bool(bn, "is_training", false);
   GraphBuilder::Str(bn, "data_format", "NHWC");
   b.Node("Relu6", "act", {"bn"});
@@ -189,8 +191,8 @@ void OnnxSeeds(const fs::path& dir, const std::vector<std::string>& exported) {
        {"test_conv_with_strides_padding", "test_gemm_all_attributes", "test_maxpool_2d_pads",
         "test_averagepool_2d_pads", "test_softmax_axis_1", "test_batchnorm_example",
         "test_reshape_reordered_all_dims", "test_concat_2d_axis_0", "test_transpose_default",
-        "test_add_bcast", "test_flatten_axis1", "test_resize_upsample_scales_nearest",
-        "test_clip", "test_qlinearconv", "test_quantizelinear", "test_dequantizelinear"}) {
+        "test_add_bcast", "test_flatten_axis1", "test_resize_upsample_scales_nearest", "test_clip",
+        "test_qlinearconv", "test_quantizelinear", "test_dequantizelinear"}) {
     const fs::path model = node_tests / t / "model.onnx";
     if (fs::exists(model)) Write(dir / std::string(t).substr(5), ReadAll(model));
   }
@@ -225,8 +227,9 @@ std::string Idx(uint8_t type, const std::vector<uint32_t>& dims, const std::stri
 
 std::string Npy(const std::string& descr, const std::string& shape, const std::string& data,
                 bool fortran = false, int major = 1) {
-  std::string header = absl::StrCat("{'descr': '", descr, "', 'fortran_order': ",
-                                    fortran ? "True" : "False", ", 'shape': ", shape, ", }");
+  std::string header =
+      absl::StrCat("{'descr': '", descr, "', 'fortran_order': ", fortran ? "True" : "False",
+                   ", 'shape': ", shape, ", }");
   const size_t prefix = major == 1 ? 10 : 12;
   while ((prefix + header.size() + 1) % 64 != 0) header += ' ';
   header += '\n';
@@ -259,8 +262,9 @@ void DatasetSeeds(const fs::path& dir, const fs::path& fixtures) {
         DatasetSeed(0x30, Idx(0x08, {1}, "\x01"), Idx(0x0d, {2, 4}, std::string(32, '\x3f'))));
   Write(dir / "csv_rows", DatasetSeed(0x11, "", "1,0,64,128,255\n2,16,32,48,64\n"));
   Write(dir / "csv_header_nhwc",
-        DatasetSeed(0x2d, "", "label,p1,p2,p3,p4,p5,p6,p7,p8,p9,p10,p11,p12\n"
-                              "0,1,2,3,4,5,6,7,8,9,10,11,12\n3,1,1,1,1,1,1,1,1,1,1,1,1\n"));
+        DatasetSeed(0x2d, "",
+                    "label,p1,p2,p3,p4,p5,p6,p7,p8,p9,p10,p11,p12\n"
+                    "0,1,2,3,4,5,6,7,8,9,10,11,12\n3,1,1,1,1,1,1,1,1,1,1,1,1\n"));
   Write(dir / "csv_bad_cell", DatasetSeed(0x11, "", "1,0,64,x,255\n"));
   std::string sign = ReadAll(fixtures / ".." / "csv" / "sign_mnist_sample_test.csv");
   sign = sign.substr(0, sign.find('\n', sign.find('\n') + 1) + 1);  // two rows of 784 pixels
@@ -268,13 +272,16 @@ void DatasetSeeds(const fs::path& dir, const fs::path& fixtures) {
   Write(dir / "npy_u8", DatasetSeed(0x12, "", Npy("|u1", "(2, 2, 2)", images)));
   std::string f32(32, '\0');
   for (int i = 0; i < 8; ++i) f32[i * 4 + 3] = 0x3f;  // 0.5f little-endian
-  Write(dir / "npy_f32_nchw_with_labels",
-        DatasetSeed(0x12, Npy("<i8", "(2,)", std::string("\x01\0\0\0\0\0\0\0\x02\0\0\0\0\0\0\0", 16)),
-                    Npy("<f4", "(2, 1, 2, 2)", f32)));
-  Write(dir / "npy_f4_big_endian_v2", DatasetSeed(0x16, "", Npy(">f4", "(2, 2, 2, 1)", f32, false, 2)));
+  Write(
+      dir / "npy_f32_nchw_with_labels",
+      DatasetSeed(0x12, Npy("<i8", "(2,)", std::string("\x01\0\0\0\0\0\0\0\x02\0\0\0\0\0\0\0", 16)),
+                  Npy("<f4", "(2, 1, 2, 2)", f32)));
+  Write(dir / "npy_f4_big_endian_v2",
+        DatasetSeed(0x16, "", Npy(">f4", "(2, 2, 2, 1)", f32, false, 2)));
   Write(dir / "npy_fortran_order", DatasetSeed(0x12, "", Npy("<f4", "(2, 4)", f32, true)));
   Write(dir / "npy_sniffed_gzip_flat", DatasetSeed(0x33, "", Gzip(Npy("|u1", "(2, 4)", images))));
-  Write(dir / "npy_truncated_header", DatasetSeed(0x12, "", Npy("|u1", "(2, 2, 2)", images).substr(0, 30)));
+  Write(dir / "npy_truncated_header",
+        DatasetSeed(0x12, "", Npy("|u1", "(2, 2, 2)", images).substr(0, 30)));
 }
 
 }  // namespace

@@ -19,6 +19,7 @@
 #include <cstdio>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "core/io/dataset.h"
 #include "core/io/tf_importer.h"
 #include "tests/unit/tf/tf_test_util.h"
@@ -32,8 +33,8 @@ constexpr double kRelTol = 1e-4;
 constexpr double kFloorFraction = 1e-2;
 
 struct ReferenceCase {
-  std::string stem;  // file prefix in tests/data/tf_reference/
-  std::string file, input, shape, output;
+  std::string stem;  // <stem>_frozen_graph.pb; file prefix in tests/data/tf_reference/
+  std::string input, output;
   int height, width, channels;
   bool use_onednn;
 };
@@ -68,8 +69,10 @@ class TfReferenceTest : public ::testing::TestWithParam<ReferenceCase> {};
 
 TEST_P(TfReferenceTest, MatchesOpenCvOn200RandomInputs) {
   const ReferenceCase& c = GetParam();
-  auto graph = ImportTfGraphDefFile(std::string(FP_SHARED_DIR) + "/fixtures/tf/" + c.file,
-                                    Options({c.input}, {c.shape}, {c.output}));
+  auto graph = ImportTfGraphDefFile(
+      std::string(FP_SHARED_DIR) + "/fixtures/tf/" + c.stem + "_frozen_graph.pb",
+      Options({c.input}, {absl::StrCat("?,", c.height, ",", c.width, ",", c.channels)},
+              {c.output}));
   ASSERT_TRUE(graph.ok()) << graph.status();
   ASSERT_EQ(graph->outputs.size(), 1u);
   EXPECT_EQ(graph->outputs[0].name, c.output);
@@ -95,8 +98,8 @@ TEST_P(TfReferenceTest, MatchesOpenCvOn200RandomInputs) {
   auto session = runtime::Session::Create(*graph, options);
   ASSERT_TRUE(session.ok()) << session.status();
 
-  double max_rel = 0;      // max |a-b| / max(|b|, floor): what kRelTol bounds
-  double max_pure = 0;     // max |a-b| / |b|, for the report
+  double max_rel = 0;   // max |a-b| / max(|b|, floor): what kRelTol bounds
+  double max_pure = 0;  // max |a-b| / |b|, for the report
   double max_abs = 0;
   int failures = 0;
   for (int n = 0; n < kCount; ++n) {
@@ -121,20 +124,19 @@ TEST_P(TfReferenceTest, MatchesOpenCvOn200RandomInputs) {
     }
   }
   EXPECT_EQ(failures, 0);
-  std::printf("[ measured ] %s (%s): max relative error %.3g (floor %.3g), "
-              "max |a-b|/|b| %.3g, max |a-b| %.3g\n",
-              c.stem.c_str(), c.use_onednn ? "oneDNN" : "reference kernels", max_rel, floor,
-              max_pure, max_abs);
+  std::printf(
+      "[ measured ] %s (%s): max relative error %.3g (floor %.3g), "
+      "max |a-b|/|b| %.3g, max |a-b| %.3g\n",
+      c.stem.c_str(), c.use_onednn ? "oneDNN" : "reference kernels", max_rel, floor, max_pure,
+      max_abs);
   RecordProperty("max_relative_error", std::to_string(max_rel));
 }
 
 ReferenceCase Mnist(bool onednn) {
-  return {"dnndk_mnist", "dnndk_mnist_frozen_graph.pb", "images_in", "?,28,28,1",
-          "dense_1/BiasAdd", 28, 28, 1, onednn};
+  return {"dnndk_mnist", "images_in", "dense_1/BiasAdd", 28, 28, 1, onednn};
 }
 ReferenceCase KerasCnn3(bool onednn) {
-  return {"keras_cnn3_softmax", "keras_cnn3_softmax_frozen_graph.pb", "conv2d_input",
-          "?,32,32,3", "dense_1/Softmax", 32, 32, 3, onednn};
+  return {"keras_cnn3_softmax", "conv2d_input", "dense_1/Softmax", 32, 32, 3, onednn};
 }
 
 INSTANTIATE_TEST_SUITE_P(Fixtures, TfReferenceTest,
