@@ -93,8 +93,13 @@ absl::StatusOr<ir::Attribute> TensorToAttr(const ir::Node& node, const InputAttr
                          absl::StrCat(what, " must be int64, not ", ir::DTypeName(t.dtype())));
       }
       std::vector<int64_t> v(static_cast<size_t>(n));
-      for (int64_t i = 0; i < n; ++i) v[i] = static_cast<int64_t>(t.GetAsDouble(i));
-      if (t.dtype() == ir::DType::kI64) std::copy_n(t.data<int64_t>(), n, v.begin());  // exact
+      // Copied, not through double: an int64 near INT64_MAX rounds to 2^63,
+      // which does not convert back.
+      if (t.dtype() == ir::DType::kI64) {
+        std::copy_n(t.data<int64_t>(), n, v.begin());
+      } else {
+        std::copy_n(t.data<int32_t>(), n, v.begin());
+      }
       return ir::Attribute(std::move(v));
     }
     case AttrKind::kFloats: {
@@ -296,6 +301,14 @@ absl::Status FixConstantOfShape(ir::Node& node, const ir::Graph&, const OnnxNode
 
 absl::Status FixPad(ir::Node& node, const ir::Graph&, const OnnxNodeContext&) {
   if (!node.HasAttr("pads")) return Malformed(node, "missing pads");
+  // Shape inference adds pads to dims in int64; no real pad is this large.
+  constexpr int64_t kMaxPad = int64_t{1} << 31;
+  FP_ASSIGN_OR_RETURN(std::vector<int64_t> pads, node.GetInts("pads", {}));
+  for (int64_t p : pads) {
+    if (p < -kMaxPad || p > kMaxPad) {
+      return Malformed(node, absl::StrCat("pad ", p, " is out of range [-2^31, 2^31]"));
+    }
+  }
   SetDefault(node, "mode", std::string("constant"));
   SetDefault(node, "value", 0.0f);
   return absl::OkStatus();

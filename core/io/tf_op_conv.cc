@@ -18,6 +18,8 @@ using tfproto::NodeDef;
 // Strides, dilations and pooling windows beyond this are absurd (and could
 // overflow the padding arithmetic).
 constexpr int64_t kMaxWindow = int64_t{1} << 24;
+// Pad paddings beyond this are absurd (shape inference adds them to dims).
+constexpr int64_t kMaxPadding = int64_t{1} << 31;
 
 absl::Status Invalid(const NodeDef& node, absl::string_view why) {
   return absl::InvalidArgumentError(absl::StrCat(DescribeTf(node), ": ", why));
@@ -231,9 +233,15 @@ absl::Status ConvertPad(TfConverter& cv, const NodeDef& node, absl::string_view)
   FP_RETURN_IF_ERROR(cv.RequireTensor(node, x));
   FP_ASSIGN_OR_RETURN(std::vector<int64_t> p, ConstInts(cv, node, 1, "paddings"));
   const int r = cv.Info(x.ir)->shape.rank();
-  if (static_cast<int>(p.size()) != 2 * r || *std::min_element(p.begin(), p.end()) < 0) {
+  // any_of, not *min_element: a scalar has no paddings.
+  if (static_cast<int>(p.size()) != 2 * r ||
+      std::any_of(p.begin(), p.end(), [](int64_t v) { return v < 0; })) {
     return Unsupported(
         node, absl::StrCat("paddings [", absl::StrJoin(p, ","), "] must be ", r, "x2 values >= 0"));
+  }
+  if (std::any_of(p.begin(), p.end(), [](int64_t v) { return v > kMaxPadding; })) {
+    return Invalid(node,
+                   absl::StrCat("paddings [", absl::StrJoin(p, ","), "] exceed ", kMaxPadding));
   }
   std::vector<int64_t> pads(2 * r);
   for (int i = 0; i < r; ++i) {  // IR dim i holds TF dim tf

@@ -1,5 +1,8 @@
 // Canonical op forms (docs/IR_OPS.md): old and new ONNX forms of the same op
 // import to the same IR node.
+#include <cstdint>
+
+#include "absl/strings/str_cat.h"
 #include "core/io/onnx_importer.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
@@ -210,6 +213,21 @@ TEST(OnnxNodeMappingTest, PadOpset2VsOpset11) {
     EXPECT_THAT(IntsOf(n, "pads"), ElementsAre(0, 1, 0, 1));
     EXPECT_EQ(n.GetFloat("value", 0).value_or(0), 2.5f);
     EXPECT_EQ(StringOf(n, "mode"), "constant");
+  }
+}
+
+// Found by tests/fuzz: pads near INT64_MAX overflowed shape inference, and
+// converting them through double was itself undefined.
+TEST(OnnxNodeMappingTest, AbsurdPadsAreMalformed) {
+  for (int64_t pad : {int64_t{1} << 62, INT64_MAX, -(int64_t{1} << 40)}) {
+    ModelBuilder m(13);
+    m.Input("x", {2, 2}).Output("y");
+    m.Initializer(I64Tensor("pads", {4}, {0, pad, 0, 1}));
+    m.Node("Pad", {"x", "pads"}, {"y"}, "pad");
+    auto g = m.Import();
+    ASSERT_EQ(g.status().code(), absl::StatusCode::kInvalidArgument) << pad;
+    EXPECT_THAT(g.status().message(),
+                HasSubstr(absl::StrCat("pad ", pad, " is out of range [-2^31, 2^31]")));
   }
 }
 

@@ -1,10 +1,15 @@
 // The real frozen graphs of ../shared/fixtures/tf/ import with the node names
-// of the fixtures' README and run.
+// of the fixtures' README and run; truncated, misnamed, cyclic and
+// unsupported variants of them are refused with precise errors.
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <fstream>
+#include <iterator>
 #include <random>
 
+#include "absl/strings/str_cat.h"
 #include "core/io/onnx_exporter.h"
 #include "core/io/onnx_importer.h"
 #include "core/io/tf_importer.h"
@@ -139,6 +144,83 @@ TEST(TfFixtureTest, IntermediateOutputIsTransposedBackToNhwc) {
   ASSERT_EQ(g->outputs.size(), 2u);
   EXPECT_EQ(g->outputs[0].name, "max_pooling2d/MaxPool");
   EXPECT_EQ(g->outputs[0].shape.ToString(), "[?,13,13,16]");
+}
+
+std::string ReadFixture(const std::string& name) {
+  std::ifstream f(Fixture(name), std::ios::binary);
+  return std::string(std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>());
+}
+
+NodeDef* FindTfNode(GraphDef& def, const std::string& name) {
+  for (NodeDef& n : *def.mutable_node()) {
+    if (n.name() == name) return &n;
+  }
+  return nullptr;
+}
+
+// The bad inputs of the acceptance criteria, made from the real MNIST graph:
+// each is refused with a precise error, never a crash.
+TEST(TfFixtureTest, TruncatedRealGraphIsMalformedProtobuf) {
+  const std::string bytes = ReadFixture("dnndk_mnist_frozen_graph.pb");
+  ASSERT_GT(bytes.size(), 1000000u);
+  const TfImportOptions options = Options({"images_in"}, {"?,28,28,1"}, {"dense_1/BiasAdd"});
+  // Cuts inside a node's name, inside the conv kernel's tensor_content, in the
+  // middle of the dense weights and just before the end.
+  for (size_t n : {size_t{5}, size_t{300}, size_t{2000}, bytes.size() / 2, bytes.size() - 1}) {
+    auto g = ImportTfGraphDef(bytes.substr(0, n), options);
+    ASSERT_FALSE(g.ok()) << n;
+    EXPECT_EQ(g.status().code(), absl::StatusCode::kInvalidArgument) << n;
+    EXPECT_THAT(g.status().message(),
+                ::testing::HasSubstr(absl::StrCat("malformed protobuf: ", n,
+                                                  " bytes are not a "
+                                                  "valid tensorflow.GraphDef (truncated")))
+        << n;
+  }
+}
+
+TEST(TfFixtureTest, MisnamedNodesOfRealGraphSuggestTheRightOnes) {
+  auto in = ImportTfGraphDefFile(Fixture("dnndk_mnist_frozen_graph.pb"),
+                                 Options({"images"}, {"?,28,28,1"}, {"dense_1/BiasAdd"}));
+  ASSERT_EQ(in.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(in.status().message(), ::testing::HasSubstr("dnndk_mnist_frozen_graph.pb"));
+  EXPECT_THAT(in.status().message(),
+              ::testing::HasSubstr("input node 'images' is not in the graph (Placeholder "
+                                   "nodes: 'images_in')"))
+      << in.status();
+  auto out = ImportTfGraphDefFile(Fixture("keras_cnn3_softmax_frozen_graph.pb"),
+                                  Options({"conv2d_input"}, {}, {"dense_1/softmax"}));
+  ASSERT_EQ(out.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(out.status().message(),
+              ::testing::HasSubstr("output node 'dense_1/softmax' is not in the graph"));
+  EXPECT_THAT(out.status().message(), ::testing::HasSubstr("'dense_1/Softmax'"));
+}
+
+TEST(TfFixtureTest, CycleInRealGraphIsReportedWithItsPath) {
+  GraphDef def;
+  ASSERT_TRUE(def.ParseFromString(ReadFixture("dnndk_mnist_frozen_graph.pb")));
+  NodeDef* conv = FindTfNode(def, "conv2d_1/Conv2D");
+  ASSERT_NE(conv, nullptr);
+  ASSERT_EQ(conv->input(0), "max_pooling2d/MaxPool");
+  conv->set_input(0, "conv2d_1/Relu");  // which reads conv2d_1/BiasAdd, which reads conv
+  auto g = ImportTfGraphDef(def.SerializeAsString(),
+                            Options({"images_in"}, {"?,28,28,1"}, {"dense_1/BiasAdd"}));
+  ASSERT_EQ(g.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(g.status().message(), ::testing::HasSubstr("the graph has a cycle: "));
+  // In data-flow order, from any node of the cycle.
+  EXPECT_THAT(g.status().message(), ::testing::HasSubstr("conv2d_1/Relu -> conv2d_1/Conv2D"))
+      << g.status();
+}
+
+TEST(TfFixtureTest, UnsupportedOpInRealGraphIsNamedWithItsNode) {
+  GraphDef def;
+  ASSERT_TRUE(def.ParseFromString(ReadFixture("keras_cnn3_softmax_frozen_graph.pb")));
+  NodeDef* relu = FindTfNode(def, "conv2d_1/Relu");
+  ASSERT_NE(relu, nullptr);
+  relu->set_op("Gelu");
+  auto g = ImportTfGraphDef(def.SerializeAsString(),
+                            Options({"conv2d_input"}, {"?,32,32,3"}, {"dense_1/Softmax"}));
+  ASSERT_EQ(g.status().code(), absl::StatusCode::kUnimplemented);
+  EXPECT_EQ(g.status().message(), "unsupported TensorFlow ops: Gelu (node 'conv2d_1/Relu')");
 }
 
 TEST(TfFixtureTest, MissingFileIsNotFound) {

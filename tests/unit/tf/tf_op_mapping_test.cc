@@ -136,6 +136,30 @@ TEST(TfOpMappingTest, PadOfNchwValueUsesNhwcPaddings) {
   EXPECT_EQ(shape, "[1,2,3,2]");
 }
 
+// Found while fuzzing: paddings that overflow shape inference, and a scalar's
+// empty paddings (which crashed the range check).
+TEST(TfOpMappingTest, AbsurdAndEmptyPaddingsArePrecise) {
+  GraphBuilder huge;
+  huge.Placeholder("x", {-1, 4});
+  tfproto::TensorProto p;
+  p.set_dtype(tfproto::DT_INT64);
+  SetShape(p.mutable_tensor_shape(), {2, 2});
+  for (int64_t v : {int64_t{0}, int64_t{0}, int64_t{1} << 62, int64_t{1} << 62}) p.add_int64_val(v);
+  huge.Const("p", p);
+  huge.Node("Pad", "y", {"x", "p"});
+  auto g = huge.Import(Options({"x"}, {}, {"y"}));
+  ASSERT_EQ(g.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(g.status().message(), ::testing::HasSubstr("Pad 'y': paddings [0,0,"));
+  EXPECT_THAT(g.status().message(), ::testing::HasSubstr("exceed 2147483648"));
+
+  GraphBuilder scalar;
+  scalar.Placeholder("x", {});
+  scalar.Const("p", IntTensor({0, 2}, {}));
+  scalar.Node("Pad", "y", {"x", "p"});
+  auto s = scalar.Import(Options({"x"}, {}, {"y"}));  // padding a scalar is the identity
+  EXPECT_TRUE(s.ok()) << s.status();
+}
+
 TEST(TfOpMappingTest, FusedBatchNormPerChannel) {
   GraphBuilder b;
   b.Placeholder("x", {1, 1, 2, 2});
