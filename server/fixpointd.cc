@@ -157,6 +157,14 @@ absl::Status Fixpointd::Init(const ServerConfig& config) {
   events.deleted = [manager](const std::string& model, int64_t version) {
     manager->OnVersionDeleted(model, version);
   };
+  events.describe = [manager](v1::ModelVersion& v) {
+    auto loaded = manager->Resolve(v.model(), std::to_string(v.version()));
+    if (!loaded.ok()) return;
+    ir::Graph signature;
+    signature.inputs = (*loaded)->inputs();
+    signature.outputs = (*loaded)->outputs();
+    FillSignature(signature, v);
+  };
   model_service_ = std::make_unique<ModelService>(store_.get(), pool_.get(), auth_.get(),
                                                   config.max_upload_bytes, std::move(events));
   dataset_service_ = std::make_unique<DatasetService>(store_.get(), pool_.get(), auth_.get(),

@@ -1,5 +1,6 @@
 #include "core/quant/quantize_pipeline.h"
 
+#include <algorithm>
 #include <ctime>
 #include <memory>
 #include <utility>
@@ -35,7 +36,16 @@ absl::StatusOr<AccuracyReport> Evaluate(const ir::Graph& graph, const QuantizeRe
   FP_ASSIGN_OR_RETURN(auto int8, runtime::Session::Create(result.graph, session_options));
   eval::EvalOptions eval_options;
   eval_options.batch = options.eval_batch;
-  eval_options.progress = options.eval_progress;
+  if (options.eval_progress) {
+    // CompareClassifiers evaluates the float model, then the int8 one, each
+    // reporting (done, total): report one monotonic pass over 2 * total.
+    eval_options.progress = [report = options.eval_progress, pass = 0,
+                             last = int64_t{0}](int64_t done, int64_t total) mutable {
+      if (done < last) ++pass;
+      last = done;
+      report(std::min<int64_t>(pass, 1) * total + done, 2 * total);
+    };
+  }
   FP_ASSIGN_OR_RETURN(eval::ClassifierComparison cmp,
                       eval::CompareClassifiers(*fp32, *int8, *options.eval, eval_options));
   AccuracyReport report;

@@ -12,6 +12,7 @@
 #include "core/util/status_macros.h"
 #include "server/convert/management_convert.h"
 #include "server/convert/status_convert.h"
+#include "server/convert/tensor_convert.h"
 #include "server/log.h"
 #include "server/services/unary_on_pool.h"
 #include "server/services/upload_buffer.h"
@@ -73,8 +74,9 @@ class ModelService::UploadReactor : public grpc::ServerReadReactor<v1::UploadMod
   absl::Status Complete() {
     if (!buffer_.declared()) return absl::InvalidArgumentError("model upload: empty stream");
     FP_RETURN_IF_ERROR(buffer_.Finish());
+    ir::Graph graph;
     FP_ASSIGN_OR_RETURN(store::FloatModel model,
-                        PrepareFloatModel(header_, std::string(buffer_.bytes())));
+                        PrepareFloatModel(header_, std::string(buffer_.bytes()), &graph));
     FP_ASSIGN_OR_RETURN(store::VersionInfo version,
                         service_->store_->AddFloatVersion(header_.name(), model));
     LogInfo("model version stored", {{"model", version.model},
@@ -83,6 +85,8 @@ class ModelService::UploadReactor : public grpc::ServerReadReactor<v1::UploadMod
                                      {"sha256", version.sha256}});
     if (service_->events_.added) service_->events_.added(version);
     *response_ = ToProto(version);
+    // The version is still loading; its signature is the imported graph's.
+    FillSignature(graph, *response_);
     return absl::OkStatus();
   }
 
@@ -94,13 +98,38 @@ class ModelService::UploadReactor : public grpc::ServerReadReactor<v1::UploadMod
   UploadBuffer buffer_;
 };
 
+v1::ModelVersion ModelService::Describe(const store::VersionInfo& v) const {
+  v1::ModelVersion out = ToProto(v);
+  if (events_.describe) events_.describe(out);
+  return out;
+}
+
+v1::Model ModelService::Describe(const store::ModelInfo& m) const {
+  v1::Model out = ToProto(m);
+  if (events_.describe) {
+    for (v1::ModelVersion& v : *out.mutable_versions()) events_.describe(v);
+  }
+  return out;
+}
+
 ModelService::ModelService(store::ArtifactStore* store, WorkPool* pool, const TokenAuth* auth,
                            int64_t max_upload_bytes, VersionEvents events)
     : store_(store), pool_(pool), auth_(auth), max_upload_bytes_(max_upload_bytes),
       events_(std::move(events)) {}
 
+void FillSignature(const ir::Graph& graph, v1::ModelVersion& out) {
+  for (const auto* list : {&graph.inputs, &graph.outputs}) {
+    for (const ir::ValueInfo& v : *list) {
+      v1::TensorInfo* t = list == &graph.inputs ? out.add_inputs() : out.add_outputs();
+      t->set_name(v.name);
+      t->set_datatype(std::string(KServeDatatype(v.dtype)));
+      for (int64_t d : KServeShape(v.shape)) t->add_shape(d);
+    }
+  }
+}
+
 absl::StatusOr<store::FloatModel> ModelService::PrepareFloatModel(
-    const v1::UploadModelHeader& header, std::string bytes) {
+    const v1::UploadModelHeader& header, std::string bytes, ir::Graph* imported) {
   store::FloatModel model;
   model.source_sha256 = util::Sha256Hex(bytes);
   model.description = header.description();
@@ -109,6 +138,7 @@ absl::StatusOr<store::FloatModel> ModelService::PrepareFloatModel(
     case v1::MODEL_FORMAT_ONNX: {
       auto graph = io::ImportOnnx(bytes);
       if (!graph.ok()) return WithContext(graph.status(), what);
+      if (imported != nullptr) *imported = *std::move(graph);
       model.source_format = "onnx";
       model.onnx_bytes = std::move(bytes);
       return model;
@@ -126,6 +156,7 @@ absl::StatusOr<store::FloatModel> ModelService::PrepareFloatModel(
       if (!graph.ok()) return WithContext(graph.status(), what);
       auto onnx = io::ExportOnnx(*graph);
       if (!onnx.ok()) return WithContext(onnx.status(), absl::StrCat(what, ": export to ONNX"));
+      if (imported != nullptr) *imported = *std::move(graph);
       model.source_format = "tf_graphdef";
       model.onnx_bytes = *std::move(onnx);
       return model;
@@ -146,7 +177,7 @@ grpc::ServerUnaryReactor* ModelService::ListModels(grpc::CallbackServerContext* 
                                                    const v1::ListModelsRequest*,
                                                    v1::ListModelsResponse* response) {
   return UnaryOnPool(context, auth_, pool_, [this, response] {
-    for (const store::ModelInfo& m : store_->ListModels()) *response->add_models() = ToProto(m);
+    for (const store::ModelInfo& m : store_->ListModels()) *response->add_models() = Describe(m);
     return absl::OkStatus();
   });
 }
@@ -156,7 +187,7 @@ grpc::ServerUnaryReactor* ModelService::GetModel(grpc::CallbackServerContext* co
                                                  v1::Model* response) {
   return UnaryOnPool(context, auth_, pool_, [this, request, response]() -> absl::Status {
     FP_ASSIGN_OR_RETURN(store::ModelInfo model, store_->GetModel(request->name()));
-    *response = ToProto(model);
+    *response = Describe(model);
     return absl::OkStatus();
   });
 }
@@ -179,7 +210,7 @@ grpc::ServerUnaryReactor* ModelService::SetVersionLabel(grpc::CallbackServerCont
   return UnaryOnPool(context, auth_, pool_, [this, request, response]() -> absl::Status {
     FP_RETURN_IF_ERROR(store_->SetLabel(request->name(), request->version(), request->label()));
     FP_ASSIGN_OR_RETURN(store::ModelInfo model, store_->GetModel(request->name()));
-    *response = ToProto(model);
+    *response = Describe(model);
     return absl::OkStatus();
   });
 }

@@ -17,9 +17,15 @@
 namespace fixpoint::server {
 
 // What the serving side wants to hear about versions (both may be empty).
+// A version's inputs and outputs (KServe datatypes, -1 = dynamic) into `out`.
+void FillSignature(const ir::Graph& graph, v1::ModelVersion& out);
+
 struct VersionEvents {
   std::function<void(const store::VersionInfo&)> added;
   std::function<void(const std::string& model, int64_t version)> deleted;
+  // Fills a version's inputs and outputs when the serving side knows them
+  // (the version is loaded); may be empty.
+  std::function<void(v1::ModelVersion&)> describe;
 };
 
 class ModelService final : public v1::ModelService::CallbackService {
@@ -45,11 +51,15 @@ class ModelService final : public v1::ModelService::CallbackService {
   // Validates an uploaded model and returns the ONNX bytes to store:
   // the upload itself for ONNX (after a full import, so unsupported ops and
   // corrupt files are refused here), the exported import for a TF GraphDef.
+  // `imported` (optional) receives the imported graph.
   static absl::StatusOr<store::FloatModel> PrepareFloatModel(const v1::UploadModelHeader& header,
-                                                             std::string bytes);
+                                                             std::string bytes,
+                                                             ir::Graph* imported = nullptr);
 
  private:
   class UploadReactor;
+  v1::ModelVersion Describe(const store::VersionInfo& v) const;
+  v1::Model Describe(const store::ModelInfo& m) const;
   store::ArtifactStore* const store_;
   WorkPool* const pool_;
   const TokenAuth* const auth_;

@@ -198,6 +198,11 @@ grpc::ServerUnaryReactor* QuantizationService::GetReport(grpc::CallbackServerCon
   return UnaryOnPool(context, auth_, pool_, [this, request, response]() -> absl::Status {
     FP_ASSIGN_OR_RETURN(store::VersionInfo version,
                         store_->GetVersion(request->model(), request->version()));
+    if (version.precision != store::Precision::kInt8) {
+      return absl::FailedPreconditionError(absl::StrCat(
+          "model '", version.model, "' version ", version.version,
+          " is a float version: it has no quantization report (ask for an int8 version)"));
+    }
     FP_ASSIGN_OR_RETURN(quant::Manifest manifest,
                         store_->ReadManifest(request->model(), request->version()));
     *response = ToReport(version.model, version.version, manifest, quant::ManifestToJson(manifest));

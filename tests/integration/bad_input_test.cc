@@ -72,6 +72,7 @@ class BadInput : public ::testing::Test {
     v1::ModelVersion v;
     grpc::Status s = UploadModel(*stubs_, OnnxHeader("seed_cnn", onnx), onnx, &v, kToken);
     ASSERT_TRUE(s.ok()) << s.error_message();
+    ASSERT_TRUE(WaitModelReady(*stubs_, "seed_cnn", "1"));
   }
   static void TearDownTestSuite() {
     delete stubs_;

@@ -67,6 +67,10 @@ TEST(ServiceFlow, UploadQuantizeWatchInferScrape) {
   ASSERT_TRUE(UploadModel(s, OnnxHeader("seed_cnn", onnx), onnx, &v1_info).ok());
   EXPECT_EQ(v1_info.version(), 1);
   EXPECT_EQ(v1_info.precision(), v1::PRECISION_FP32);
+  ASSERT_EQ(v1_info.inputs_size(), 1);
+  EXPECT_EQ(v1_info.inputs(0).name(), "input");
+  EXPECT_EQ(v1_info.inputs(0).datatype(), "FP32");
+  EXPECT_EQ(v1_info.inputs(0).shape(0), -1);
 
   const std::string images = ReadFile(std::string(kFashionDir) + "t10k-images-idx3-ubyte.gz");
   const std::string labels = ReadFile(std::string(kFashionDir) + "t10k-labels-idx1-ubyte.gz");
