@@ -10,6 +10,7 @@
 #include "server/log.h"
 #include "server/services/unary_on_pool.h"
 #include "server/services/upload_buffer.h"
+#include "server/services/upload_reactor.h"
 
 namespace fixpoint::server {
 namespace {
@@ -26,45 +27,22 @@ absl::StatusOr<io::DatasetFormat> FormatOf(v1::DatasetFormat f, absl::string_vie
 }  // namespace
 
 // Header first, then `data` chunks (images), then `labels_data` chunks.
-class DatasetService::UploadReactor : public grpc::ServerReadReactor<v1::UploadDatasetRequest> {
+class DatasetService::Upload : public UploadReactor<v1::UploadDatasetRequest> {
  public:
-  UploadReactor(DatasetService* service, grpc::CallbackServerContext* context,
-                v1::Dataset* response)
-      : service_(service), context_(context), response_(response),
+  Upload(DatasetService* service, grpc::CallbackServerContext* context, v1::Dataset* response)
+      : UploadReactor(context, service->pool_), service_(service), response_(response),
         images_("dataset upload", service->max_upload_bytes_),
         labels_("dataset labels", service->max_upload_bytes_) {
-    if (absl::Status s = service_->auth_->Check(*context_); !s.ok()) {
-      Finish(ToGrpcStatus(s));
-      return;
-    }
-    StartRead(&chunk_);
+    Begin(*service_->auth_);
   }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {
-      if (context_->IsCancelled()) {
-        Finish(grpc::Status(grpc::StatusCode::CANCELLED, "upload cancelled by the client"));
-        return;
-      }
-      service_->pool_->Submit([this] { Finish(ToGrpcStatus(Complete())); });
-      return;
-    }
-    if (absl::Status s = Accept(); !s.ok()) {
-      Finish(ToGrpcStatus(s));
-      return;
-    }
-    StartRead(&chunk_);
-  }
-
-  void OnDone() override { delete this; }
 
  private:
-  absl::Status Accept() {
-    if (chunk_.has_header()) {
+  absl::Status Accept(const v1::UploadDatasetRequest& chunk) override {
+    if (chunk.has_header()) {
       if (images_.declared()) {
         return absl::InvalidArgumentError("dataset upload: header sent twice");
       }
-      header_ = chunk_.header();
+      header_ = chunk.header();
       FP_RETURN_IF_ERROR(store::ValidateName(header_.name()));
       const std::string what = absl::StrCat("dataset '", header_.name(), "'");
       images_ = UploadBuffer(what, service_->max_upload_bytes_);
@@ -78,25 +56,25 @@ class DatasetService::UploadReactor : public grpc::ServerReadReactor<v1::UploadD
       return absl::InvalidArgumentError(
           "dataset upload: the first message must carry the header (name, format, size, sha256)");
     }
-    if (!chunk_.data().empty()) {
+    if (!chunk.data().empty()) {
       if (labels_started_) {
         return absl::InvalidArgumentError(
             "dataset upload: images data after labels data (send every images chunk first)");
       }
-      FP_RETURN_IF_ERROR(images_.Append(chunk_.data()));
+      FP_RETURN_IF_ERROR(images_.Append(chunk.data()));
     }
-    if (!chunk_.labels_data().empty()) {
+    if (!chunk.labels_data().empty()) {
       if (!labels_.declared()) {
         return absl::InvalidArgumentError(
             "dataset upload: labels_data sent but header.labels_size_bytes is 0");
       }
       labels_started_ = true;
-      FP_RETURN_IF_ERROR(labels_.Append(chunk_.labels_data()));
+      FP_RETURN_IF_ERROR(labels_.Append(chunk.labels_data()));
     }
     return absl::OkStatus();
   }
 
-  absl::Status Complete() {
+  absl::Status Complete() override {
     if (!images_.declared()) return absl::InvalidArgumentError("dataset upload: empty stream");
     FP_RETURN_IF_ERROR(images_.Finish());
     if (labels_.declared()) FP_RETURN_IF_ERROR(labels_.Finish());
@@ -114,9 +92,7 @@ class DatasetService::UploadReactor : public grpc::ServerReadReactor<v1::UploadD
   }
 
   DatasetService* const service_;
-  grpc::CallbackServerContext* const context_;
   v1::Dataset* const response_;
-  v1::UploadDatasetRequest chunk_;
   v1::UploadDatasetHeader header_;
   UploadBuffer images_;
   UploadBuffer labels_;
@@ -129,7 +105,7 @@ DatasetService::DatasetService(store::ArtifactStore* store, WorkPool* pool, cons
 
 grpc::ServerReadReactor<v1::UploadDatasetRequest>* DatasetService::UploadDataset(
     grpc::CallbackServerContext* context, v1::Dataset* response) {
-  return new UploadReactor(this, context, response);
+  return new Upload(this, context, response);
 }
 
 grpc::ServerUnaryReactor* DatasetService::ListDatasets(grpc::CallbackServerContext* context,

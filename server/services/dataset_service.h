@@ -25,7 +25,7 @@ class DatasetService final : public v1::DatasetService::CallbackService {
                                          v1::ListDatasetsResponse* response) override;
 
  private:
-  class UploadReactor;
+  class Upload;
   store::ArtifactStore* const store_;
   WorkPool* const pool_;
   const TokenAuth* const auth_;

@@ -16,50 +16,28 @@
 #include "server/log.h"
 #include "server/services/unary_on_pool.h"
 #include "server/services/upload_buffer.h"
+#include "server/services/upload_reactor.h"
 
 namespace fixpoint::server {
 
 // Reads chunks; the first carries the header. Errors finish the call at
 // once; a complete stream is validated and stored on the pool.
-class ModelService::UploadReactor : public grpc::ServerReadReactor<v1::UploadModelRequest> {
+class ModelService::Upload : public UploadReactor<v1::UploadModelRequest> {
  public:
-  UploadReactor(ModelService* service, grpc::CallbackServerContext* context,
-                v1::ModelVersion* response)
-      : service_(service), context_(context), response_(response),
+  Upload(ModelService* service, grpc::CallbackServerContext* context, v1::ModelVersion* response)
+      : UploadReactor(context, service->pool_), service_(service), response_(response),
         buffer_("model upload", service->max_upload_bytes_) {
-    if (absl::Status s = service_->auth_->Check(*context_); !s.ok()) {
-      Finish(ToGrpcStatus(s));
-      return;
-    }
-    StartRead(&chunk_);
+    Begin(*service_->auth_);
   }
-
-  void OnReadDone(bool ok) override {
-    if (!ok) {
-      if (context_->IsCancelled()) {
-        Finish(grpc::Status(grpc::StatusCode::CANCELLED, "upload cancelled by the client"));
-        return;
-      }
-      service_->pool_->Submit([this] { Finish(ToGrpcStatus(Complete())); });
-      return;
-    }
-    if (absl::Status s = Accept(); !s.ok()) {
-      Finish(ToGrpcStatus(s));
-      return;
-    }
-    StartRead(&chunk_);
-  }
-
-  void OnDone() override { delete this; }
 
  private:
-  absl::Status Accept() {
-    if (chunk_.has_header()) {
+  absl::Status Accept(const v1::UploadModelRequest& chunk) override {
+    if (chunk.has_header()) {
       if (buffer_.declared()) {
         return absl::InvalidArgumentError("model upload: header sent twice (only the first "
                                           "message may carry it)");
       }
-      header_ = chunk_.header();
+      header_ = chunk.header();
       FP_RETURN_IF_ERROR(store::ValidateName(header_.name()));
       buffer_ = UploadBuffer(absl::StrCat("model '", header_.name(), "'"),
                              service_->max_upload_bytes_);
@@ -68,10 +46,10 @@ class ModelService::UploadReactor : public grpc::ServerReadReactor<v1::UploadMod
       return absl::InvalidArgumentError(
           "model upload: the first message must carry the header (name, format, size, sha256)");
     }
-    return buffer_.Append(chunk_.data());
+    return buffer_.Append(chunk.data());
   }
 
-  absl::Status Complete() {
+  absl::Status Complete() override {
     if (!buffer_.declared()) return absl::InvalidArgumentError("model upload: empty stream");
     FP_RETURN_IF_ERROR(buffer_.Finish());
     ir::Graph graph;
@@ -91,9 +69,7 @@ class ModelService::UploadReactor : public grpc::ServerReadReactor<v1::UploadMod
   }
 
   ModelService* const service_;
-  grpc::CallbackServerContext* const context_;
   v1::ModelVersion* const response_;
-  v1::UploadModelRequest chunk_;
   v1::UploadModelHeader header_;
   UploadBuffer buffer_;
 };
@@ -170,7 +146,7 @@ absl::StatusOr<store::FloatModel> ModelService::PrepareFloatModel(
 
 grpc::ServerReadReactor<v1::UploadModelRequest>* ModelService::UploadModel(
     grpc::CallbackServerContext* context, v1::ModelVersion* response) {
-  return new UploadReactor(this, context, response);
+  return new Upload(this, context, response);
 }
 
 grpc::ServerUnaryReactor* ModelService::ListModels(grpc::CallbackServerContext* context,

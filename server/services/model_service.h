@@ -57,7 +57,7 @@ class ModelService final : public v1::ModelService::CallbackService {
                                                              ir::Graph* imported = nullptr);
 
  private:
-  class UploadReactor;
+  class Upload;
   v1::ModelVersion Describe(const store::VersionInfo& v) const;
   v1::Model Describe(const store::ModelInfo& m) const;
   store::ArtifactStore* const store_;
