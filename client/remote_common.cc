@@ -4,12 +4,16 @@
 
 #include <cstdio>
 
+#include "absl/flags/declare.h"
+#include "absl/flags/flag.h"
 #include "absl/strings/match.h"
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "client/remote_convert.h"
 #include "client/remote_format.h"
 #include "client/remote_input.h"
+
+ABSL_DECLARE_FLAG(bool, json);
 
 namespace fixpoint::client {
 
@@ -92,5 +96,7 @@ absl::Status SendFile(const std::string& path, int64_t total_bytes, absl::string
   if (tty) std::fprintf(stderr, "\r\033[K");
   return read;
 }
+
+bool UseJson() { return absl::GetFlag(FLAGS_json); }
 
 }  // namespace fixpoint::client

@@ -7,11 +7,13 @@
 
 #include <cstdint>
 #include <functional>
+#include <iostream>
 #include <string>
 
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "client/remote_connection.h"
+#include "client/remote_convert.h"
 
 namespace fixpoint::client {
 
@@ -29,6 +31,9 @@ grpc::Status ResolveVersion(Connection& connection, const std::string& model,
 grpc::Status ResolveDataset(Connection& connection, const std::string& text,
                             v1::Dataset* dataset);
 
+// --json was given.
+bool UseJson();
+
 // Upload chunk size.
 inline constexpr size_t kUploadChunkBytes = size_t{1} << 20;
 
@@ -38,6 +43,31 @@ inline constexpr size_t kUploadChunkBytes = size_t{1} << 20;
 // broke (the caller's Finish() says why). NOT_FOUND / DATA_LOSS for the file.
 absl::Status SendFile(const std::string& path, int64_t total_bytes, absl::string_view what,
                       bool show_progress, const std::function<bool(absl::string_view)>& send);
+
+// Ends a client-streamed upload. A local read error (`read`) cancels the
+// call and returns kExitUsage; otherwise the stream is half-closed and the
+// server's verdict returned: c.Fail(...) on an error, else `response` is
+// printed (JSON with --json, `print` otherwise) and kExitOk returned.
+template <typename Writer, typename Response, typename Print>
+int FinishUpload(Connection& c, grpc::ClientContext& context, Writer& writer,
+                 const absl::Status& read, const std::string& what, const Response& response,
+                 Print print) {
+  if (!read.ok()) {
+    context.TryCancel();
+    writer.Finish().IgnoreError();
+    std::cerr << "fixpoint: " << read << "\n";
+    return kExitUsage;
+  }
+  writer.WritesDone();
+  grpc::Status status = writer.Finish();
+  if (!status.ok()) return c.Fail(status, "uploading " + what);
+  if (UseJson()) {
+    std::cout << ToJson(response) << "\n";
+  } else {
+    print(response);
+  }
+  return kExitOk;
+}
 
 }  // namespace fixpoint::client
 

@@ -117,21 +117,8 @@ int Upload(Connection& c) {
       });
     }
   }
-  if (!read.ok()) {
-    context.TryCancel();
-    writer->Finish().IgnoreError();
-    std::cerr << "fixpoint: " << read << "\n";
-    return kExitUsage;
-  }
-  writer->WritesDone();
-  grpc::Status status = writer->Finish();
-  if (!status.ok()) return c.Fail(status, absl::StrCat("uploading dataset '", name, "'"));
-  if (absl::GetFlag(FLAGS_json)) {
-    std::cout << ToJson(dataset) << "\n";
-  } else {
-    PrintDataset(dataset);
-  }
-  return kExitOk;
+  return FinishUpload(c, context, *writer, read, absl::StrCat("dataset '", name, "'"), dataset,
+                      [](const auto& r) { PrintDataset(r); });
 }
 
 int List(Connection& c) {

@@ -128,21 +128,8 @@ int Upload(Connection& c) {
                       return writer->Write(request);
                     });
   }
-  if (!read.ok()) {
-    context.TryCancel();
-    writer->Finish().IgnoreError();
-    std::cerr << "fixpoint: " << read << "\n";
-    return kExitUsage;
-  }
-  writer->WritesDone();
-  grpc::Status status = writer->Finish();
-  if (!status.ok()) return c.Fail(status, absl::StrCat("uploading model '", name, "'"));
-  if (absl::GetFlag(FLAGS_json)) {
-    std::cout << ToJson(version) << "\n";
-  } else {
-    PrintVersion(version);
-  }
-  return kExitOk;
+  return FinishUpload(c, context, *writer, read, absl::StrCat("model '", name, "'"), version,
+                      [](const auto& r) { PrintVersion(r); });
 }
 
 int List(Connection& c) {
