@@ -4,7 +4,7 @@
 // fixed time, and reports images/s and p50/p99 latency — and, with --store,
 // the in-process engine's throughput on the same model.onnx at batch
 // --inproc_batch, so the table shows what gRPC plus batching keeps.
-//   fp_grpc_load --server 127.0.0.1:8001 --model seed_cnn --versions 1,2 \
+//   fp_grpc_load --server 127.0.0.1:8001 --model seed_cnn --versions 1,2
 //       --concurrency 1,8,64 --seconds 5 --store fixpoint-store
 #include <grpcpp/grpcpp.h>
 
@@ -50,7 +50,9 @@ struct Point {
 };
 
 std::vector<float> LoadImages() {
-  auto d = fixpoint::io::LoadDataset(absl::GetFlag(FLAGS_images), {}, {.max_items = 1024});
+  fixpoint::io::LoadOptions load;
+  load.max_items = 1024;
+  auto d = fixpoint::io::LoadDataset(absl::GetFlag(FLAGS_images), {}, load);
   if (d.ok()) {
     const float* p = d->images.data<float>();
     return std::vector<float>(p, p + d->images.NumElements());
