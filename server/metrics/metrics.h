@@ -8,16 +8,14 @@
 #ifndef FIXPOINT_SERVER_METRICS_METRICS_H_
 #define FIXPOINT_SERVER_METRICS_METRICS_H_
 
+#include <prometheus/registry.h>
+
 #include <cstdint>
 #include <map>
 #include <memory>
 #include <string>
 
 #include "absl/strings/string_view.h"
-
-namespace prometheus {
-class Registry;
-}
 
 namespace fixpoint::server {
 
@@ -33,7 +31,8 @@ class Metrics {
   Metrics();
   ~Metrics();
 
-  // The registry to hand to a prometheus::Exposer.
+  // The registry to hand to a prometheus::Exposer (a complete type here, so
+  // that it converts to the Exposer's weak_ptr<Collectable>).
   std::shared_ptr<prometheus::Registry> registry() const;
 
   // Creates this version's request (code "OK"), duration, queue, batch,
@@ -63,8 +62,8 @@ class Metrics {
   // version), fixpoint_model_accuracy_drop{model,version,dataset} (fp32 - int8,
   // ratio), fixpoint_model_top1_agreement{model,version,dataset}.
   void SetAccuracy(const std::string& model, const std::string& int8_version,
-                   const std::string& fp32_version, const std::string& dataset,
-                   double fp32_top1, double int8_top1, double top1_agreement);
+                   const std::string& fp32_version, const std::string& dataset, double fp32_top1,
+                   double int8_top1, double top1_agreement);
   // Removes every series of a deleted version.
   void OnVersionDeleted(const std::string& model, const std::string& version);
 
