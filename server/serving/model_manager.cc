@@ -1,6 +1,7 @@
 #include "server/serving/model_manager.h"
 
 #include <algorithm>
+#include <thread>
 #include <utility>
 
 #include "absl/strings/ascii.h"
@@ -46,7 +47,11 @@ class ModelManager::Reaper {
         return;
       }
     }
-    delete v;  // the manager is gone: only a holder outliving it gets here
+    // The manager is gone; only a holder outliving it gets here. Never
+    // destroy on the caller's thread: it may be the version's own batcher
+    // worker (a request's completion dropping the last reference), which
+    // would then have to join itself.
+    std::thread([v] { delete v; }).detach();
   }
   void Detach() {
     absl::MutexLock lock(&mu_);
@@ -100,9 +105,11 @@ ModelManager::~ModelManager() {
     }
     models_.clear();
   }
-  retired.clear();    // schedules their destruction
-  executor_.reset();  // runs it (and whatever else is queued), then joins
+  retired.clear();  // schedules their destruction
+  // Detach before the executor dies: a reference dropped later (by a request
+  // still completing) must not schedule onto a destroyed executor.
   reaper_->Detach();
+  executor_.reset();  // runs what is queued, then joins
 }
 
 absl::Status ModelManager::RunAndWait(absl::AnyInvocable<absl::Status()> task) {
