@@ -9,38 +9,20 @@
 #include "absl/strings/str_cat.h"
 #include "absl/time/time.h"
 #include "core/io/dataset.h"
+#include "proto/convert/preprocessing_convert.h"
 
 namespace fixpoint::client {
-
-v1::Preprocessing PreprocessingToProto(const io::PreprocessSpec& spec) {
-  v1::Preprocessing p;
-  p.set_layout(spec.layout == io::PreprocessSpec::Layout::kNHWC ? "NHWC" : "NCHW");
-  p.set_scale(spec.scale);
-  for (float m : spec.mean) p.add_mean(m);
-  for (float s : spec.std) p.add_std(s);
-  p.set_channels(spec.channels);
-  p.set_height(spec.height);
-  p.set_width(spec.width);
-  return p;
-}
 
 absl::StatusOr<v1::Preprocessing> ParsePreprocessing(absl::string_view text) {
   absl::StatusOr<io::PreprocessSpec> spec = io::PreprocessSpec::Parse(text);
   if (!spec.ok()) return spec.status();
-  return PreprocessingToProto(*spec);
+  return PreprocessSpecToProto(*spec);
 }
 
 std::string PreprocessingText(const v1::Preprocessing& p) {
-  io::PreprocessSpec spec;
-  if (absl::EqualsIgnoreCase(p.layout(), "NHWC")) spec.layout = io::PreprocessSpec::Layout::kNHWC;
-  if (p.scale() != 0) spec.scale = p.scale();
-  if (p.mean_size() > 0) spec.mean.assign(p.mean().begin(), p.mean().end());
-  if (p.std_size() > 0) spec.std.assign(p.std().begin(), p.std().end());
-  if (p.channels() > 0) spec.channels = p.channels();
-  if (p.height() > 0) spec.height = p.height();
-  if (p.width() > 0) spec.width = p.width();
-  if (!spec.Validate().ok()) return p.ShortDebugString();  // shown as stored
-  return spec.ToString();
+  absl::StatusOr<io::PreprocessSpec> spec = PreprocessSpecFromProto(p);
+  if (!spec.ok()) return p.ShortDebugString();  // shown as stored
+  return spec->ToString();
 }
 
 absl::StatusOr<v1::ModelFormat> ModelFormatOf(absl::string_view format, const std::string& path) {

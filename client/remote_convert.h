@@ -21,8 +21,6 @@
 
 namespace fixpoint::client {
 
-// Every field of `spec`, layout as "NCHW" / "NHWC".
-v1::Preprocessing PreprocessingToProto(const io::PreprocessSpec& spec);
 // `text` in io::PreprocessSpec::Parse form, as the proto message.
 // INVALID_ARGUMENT from the parser.
 absl::StatusOr<v1::Preprocessing> ParsePreprocessing(absl::string_view text);

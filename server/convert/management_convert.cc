@@ -70,7 +70,7 @@ v1::Dataset ToProto(const store::DatasetInfo& d) {
   out.set_has_labels(d.has_labels);
   for (int64_t dim : d.item_shape) out.add_item_shape(dim);
   out.set_size_bytes(d.size_bytes);
-  *out.mutable_preprocessing() = ToProto(d.spec);
+  *out.mutable_preprocessing() = PreprocessSpecToProto(d.spec);
   *out.mutable_created() = FromUnixMs(d.created_unix_ms);
   return out;
 }
@@ -143,39 +143,6 @@ v1::Report ToReport(const std::string& model, int64_t version, const quant::Mani
   for (const std::string& n : m.float_nodes) r.add_float_nodes(n);
   r.set_manifest_json(manifest_json);
   return r;
-}
-
-absl::StatusOr<io::PreprocessSpec> FromProto(const v1::Preprocessing& p) {
-  io::PreprocessSpec spec;
-  if (p.layout().empty() || p.layout() == "NCHW" || p.layout() == "nchw") {
-    spec.layout = io::PreprocessSpec::Layout::kNCHW;
-  } else if (p.layout() == "NHWC" || p.layout() == "nhwc") {
-    spec.layout = io::PreprocessSpec::Layout::kNHWC;
-  } else {
-    return absl::InvalidArgumentError(
-        absl::StrCat("preprocessing.layout must be NCHW or NHWC, got '", p.layout(), "'"));
-  }
-  if (p.scale() != 0) spec.scale = p.scale();
-  if (p.mean_size() > 0) spec.mean.assign(p.mean().begin(), p.mean().end());
-  if (p.std_size() > 0) spec.std.assign(p.std().begin(), p.std().end());
-  if (p.channels() != 0) spec.channels = p.channels();
-  if (p.height() != 0) spec.height = p.height();
-  if (p.width() != 0) spec.width = p.width();
-  absl::Status valid = spec.Validate();
-  if (!valid.ok()) return absl::InvalidArgumentError(absl::StrCat("preprocessing: ", valid.message()));
-  return spec;
-}
-
-v1::Preprocessing ToProto(const io::PreprocessSpec& spec) {
-  v1::Preprocessing p;
-  p.set_layout(spec.layout == io::PreprocessSpec::Layout::kNHWC ? "NHWC" : "NCHW");
-  p.set_scale(spec.scale);
-  for (float m : spec.mean) p.add_mean(m);
-  for (float s : spec.std) p.add_std(s);
-  p.set_channels(spec.channels);
-  p.set_height(spec.height);
-  p.set_width(spec.width);
-  return p;
 }
 
 jobs::QuantizeJobParams FromProto(const v1::QuantizeRequest& r) {

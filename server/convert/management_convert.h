@@ -12,6 +12,7 @@
 #include "fixpoint/v1/datasets.pb.h"
 #include "fixpoint/v1/models.pb.h"
 #include "fixpoint/v1/quantization.pb.h"
+#include "proto/convert/preprocessing_convert.h"
 
 namespace fixpoint::server {
 
@@ -22,13 +23,6 @@ v1::Dataset ToProto(const store::DatasetInfo& d);
 v1::Job ToProto(const jobs::JobRecord& job);
 v1::Report ToReport(const std::string& model, int64_t version, const quant::Manifest& m,
                     const std::string& manifest_json);
-
-// Defaults filled in (scale 1/255, NCHW, mean 0, std 1, 1x28x28); the CSV
-// height/width default to the square root of the pixel count when 0 —
-// that needs the data, so 0 stays 0 here and the caller decides.
-// INVALID_ARGUMENT naming the bad field.
-absl::StatusOr<io::PreprocessSpec> FromProto(const v1::Preprocessing& p);
-v1::Preprocessing ToProto(const io::PreprocessSpec& spec);
 
 jobs::QuantizeJobParams FromProto(const v1::QuantizeRequest& r);
 v1::QuantizeRequest ToProto(const jobs::QuantizeJobParams& p);

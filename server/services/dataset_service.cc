@@ -79,7 +79,7 @@ class DatasetService::Upload : public UploadReactor<v1::UploadDatasetRequest> {
     FP_RETURN_IF_ERROR(images_.Finish());
     if (labels_.declared()) FP_RETURN_IF_ERROR(labels_.Finish());
     FP_ASSIGN_OR_RETURN(io::DatasetFormat format, FormatOf(header_.format(), images_.bytes()));
-    FP_ASSIGN_OR_RETURN(io::PreprocessSpec spec, FromProto(header_.preprocessing()));
+    FP_ASSIGN_OR_RETURN(io::PreprocessSpec spec, PreprocessSpecFromProto(header_.preprocessing()));
     auto info = service_->store_->AddDataset(header_.name(), images_.bytes(),
                                              labels_.declared() ? labels_.bytes() : "", format,
                                              spec);

@@ -1,6 +1,7 @@
 // The preprocessing spec <-> proto, formats, job states, dataset ids, and
 // remote reports as manifests.
 #include "client/remote_convert.h"
+#include "proto/convert/preprocessing_convert.h"
 
 #include <gtest/gtest.h>
 
@@ -41,7 +42,7 @@ TEST(PreprocessingTest, ParseErrorsAreInvalidArgument) {
 
 TEST(PreprocessingTest, TextRoundTripsAndFillsServerDefaults) {
   io::PreprocessSpec spec = *io::PreprocessSpec::Parse("layout=nhwc,scale=0.5,shape=3x8x8");
-  EXPECT_EQ(PreprocessingText(PreprocessingToProto(spec)), spec.ToString());
+  EXPECT_EQ(PreprocessingText(PreprocessSpecToProto(spec)), spec.ToString());
   // An all-default message reads as the defaults.
   EXPECT_EQ(PreprocessingText(v1::Preprocessing()), io::PreprocessSpec().ToString());
 }
