@@ -80,7 +80,8 @@ absl::StatusOr<Outputs> InferConcat(Node& node, const InferContext& ctx) {
     const Shape& s = In(ctx, i).shape;
     for (int d = 0; d < rank; ++d) {
       if (d == axis) {
-        dims[d] = AddDims(dims[d], s[d]);
+        FP_ASSIGN_OR_RETURN(dims[d], AddDims(node, dims[d], s[d],
+                                             absl::StrCat("output dim ", d, " (the concat axis)")));
         continue;
       }
       absl::StatusOr<int64_t> merged = MergeDim(node, dims[d], s[d], "");
@@ -148,7 +149,7 @@ absl::StatusOr<Outputs> InferSplit(Node& node, const InferContext& ctx) {
     int64_t sum = 0;
     for (int64_t p : parts) {
       if (p < 0) return Invalid(node, "attribute 'split' has negative value ", p);
-      sum += p;
+      FP_ASSIGN_OR_RETURN(sum, AddDims(node, sum, p, "sum of attribute 'split'"));
     }
     if (static_cast<int64_t>(parts.size()) != n) {
       return Invalid(node, "attribute 'split' has ", parts.size(), " values for ", n, " outputs");
@@ -182,16 +183,29 @@ absl::StatusOr<Outputs> InferPad(Node& node, const InferContext& ctx) {
   if (static_cast<int>(pads.size()) != 2 * x.rank()) {
     return Invalid(node, "attribute 'pads' has ", pads.size(), " values for input ", x.ToString());
   }
+  for (int64_t p : pads) {
+    // No real model pads or crops by more than a tensor can hold; the bound
+    // keeps the sums below from overflowing.
+    if (p < -kMaxTensorElements || p > kMaxTensorElements) {
+      return Invalid(node, "attribute 'pads' has value ", p,
+                     ", outside [-2^40, 2^40] (the element limit of a tensor)");
+    }
+  }
   std::vector<int64_t> dims(x.rank());
   for (int i = 0; i < x.rank(); ++i) {
     if (IsDynamic(x[i])) {
       dims[i] = kDynamicDim;
       continue;
     }
-    dims[i] = x[i] + pads[i] + pads[i + x.rank()];
-    if (dims[i] < 0) {
+    const int64_t begin = pads[i], end = pads[i + x.rank()];
+    // x, begin and end are all within [-2^40, 2^40]: the sum cannot overflow.
+    const int64_t padded = x[i] + begin + end;
+    if (padded < 0) {
       return Invalid(node, "pads crop dim ", i, " of ", x.ToString(), " below zero");
     }
+    FP_ASSIGN_OR_RETURN(dims[i], CheckDim(node, padded,
+                                          absl::StrCat("output dim ", i, " (", x[i], " + pads ",
+                                                       begin, " + ", end, ")")));
   }
   return Outputs{Out(In(ctx, 0).dtype, Shape(std::move(dims)))};
 }
