@@ -29,11 +29,21 @@ int64_t SliceLength(int64_t start, int64_t end, int64_t step, int64_t d) {
   return 1 + static_cast<int64_t>(static_cast<uint64_t>(start - end - 1) / neg_step);
 }
 
+// Element i of an i32 or i64 tensor, exactly (through double, an int64 near
+// 2^63 would round out of range).
+int64_t IndexAt(const Tensor& t, int64_t i) {
+  return t.dtype() == DType::kI64 ? t.data<int64_t>()[i] : t.data<int32_t>()[i];
+}
+
 // Constant indices of Gather must lie in [-dim, dim).
 absl::Status CheckGatherIndices(const Node& node, const Tensor* indices, int64_t dim) {
   if (indices == nullptr || IsDynamic(dim) || indices->empty()) return absl::OkStatus();
+  if (indices->dtype() != DType::kI32 && indices->dtype() != DType::kI64) {
+    return Invalid(node, "indices have dtype ", DTypeName(indices->dtype()),
+                   ", expected i32 or i64");
+  }
   for (int64_t i = 0; i < indices->NumElements(); ++i) {
-    const auto v = static_cast<int64_t>(indices->GetAsDouble(i));
+    const int64_t v = IndexAt(*indices, i);
     if (v < -dim || v >= dim) {
       return Invalid(node, "index ", v, " is out of range for axis of size ", dim);
     }
@@ -228,9 +238,17 @@ absl::StatusOr<Outputs> InferResize(Node& node, const InferContext& ctx) {
     }
     for (int i = 0; i < x.rank(); ++i) {
       if (!(scales[i] > 0)) return Invalid(node, "scales[", i, "] must be positive");
-      dims[i] = IsDynamic(x[i])
-                    ? kDynamicDim
-                    : static_cast<int64_t>(std::floor(static_cast<float>(x[i]) * scales[i]));
+      if (IsDynamic(x[i])) {
+        dims[i] = kDynamicDim;
+        continue;
+      }
+      const float out = std::floor(static_cast<float>(x[i]) * scales[i]);
+      // Checked in float: converting an out-of-range float (or inf) to int64 is undefined.
+      if (!(out <= static_cast<float>(kMaxTensorElements))) {
+        return Invalid(node, "output dim ", i, ": ", x[i], " x scales[", i, "] = ", scales[i],
+                       " is more than 2^40 (the element limit of a tensor)");
+      }
+      dims[i] = static_cast<int64_t>(out);
     }
   } else {
     FP_ASSIGN_OR_RETURN(dims, node.GetInts("sizes", {}));

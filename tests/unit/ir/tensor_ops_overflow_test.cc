@@ -1,6 +1,7 @@
 // Dims that overflow int64 or exceed the 2^40 element limit in the ops of
-// infer_tensor_ops.cc (Concat, Split, Pad): INVALID_ARGUMENT naming the
-// node, op and dim; large shapes within the limit still infer.
+// infer_tensor_ops.cc (Concat, Split, Pad, Resize) and out-of-range constant
+// Gather indices: INVALID_ARGUMENT naming the node, op and dim; large shapes
+// within the limit still infer.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -69,6 +70,34 @@ TEST(PadOverflowTest, PadsAreBoundedAndTheOutputChecked) {
                 "than 2^40 (the element limit of a tensor)");
   EXPECT_EQ(*InferOp("Pad", {V({1, k20})}, {{"pads", Ints{0, 0, 0, k40 - k20}}}), Shape({1, k40}));
   EXPECT_EQ(*InferOp("Pad", {V({4})}, {{"pads", Ints{-k40, k40}}}), Shape({4}));
+}
+
+TEST(ResizeOverflowTest, ScaledDimsAreCheckedBeforeConversion) {
+  ExpectInvalid(
+      InferOp("Resize", {V({1, k20})}, {{"scales", std::vector<float>{1, 1e30f}}}).status(),
+      "Resize 'n': output dim 1: 1048576 x scales[1] = 1e+30 is more than 2^40 (the element "
+      "limit of a tensor)");
+  const float inf = std::numeric_limits<float>::infinity();
+  EXPECT_THAT(
+      InferOp("Resize", {V({1, 2})}, {{"scales", std::vector<float>{1, inf}}}).status().message(),
+      HasSubstr("output dim 1: 2 x scales[1] = inf is more than 2^40"));
+  EXPECT_THAT(InferOp("Resize", {V({1, 2})}, {{"sizes", Ints{1, k40 + 1}}}).status().message(),
+              HasSubstr("Resize 'n': output 0 ('out0') shape [1,1099511627777] has more than "
+                        "2^40 elements"));
+  EXPECT_EQ(*InferOp("Resize", {V({1, k20})}, {{"scales", std::vector<float>{1, 1048576.0f}}}),
+            Shape({1, k40}));
+}
+
+TEST(GatherOverflowTest, ExtremeConstantIndicesAreOutOfRange) {
+  Node node = MakeNode("Gather", 2);
+  // Read exactly: through double, INT64_MAX rounds to 2^63 (no int64).
+  Tensor indices = Tensor::FromI64(Shape({2}), std::vector<int64_t>{0, kMax});
+  ExpectInvalid(Infer(node, {V({5, 6}), V({2}, DType::kI64)}, {nullptr, &indices}).status(),
+                "Gather 'n': index 9223372036854775807 is out of range for axis of size 5");
+  Tensor lowest = Tensor::FromI64(Shape({1}), std::vector<int64_t>{kMin});
+  EXPECT_FALSE(Infer(node, {V({5, 6}), V({1}, DType::kI64)}, {nullptr, &lowest}).ok());
+  Tensor edges = Tensor::FromI64(Shape({2}), std::vector<int64_t>{-5, 4});
+  EXPECT_TRUE(Infer(node, {V({5, 6}), V({2}, DType::kI64)}, {nullptr, &edges}).ok());
 }
 
 }  // namespace
