@@ -1,5 +1,7 @@
 #include "core/ir/shape.h"
 
+#include <limits>
+
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 
@@ -14,11 +16,14 @@ bool Shape::IsStatic() const {
 
 int64_t Shape::NumElements() const {
   int64_t n = 1;
+  bool zero = false, saturated = false;
   for (int64_t d : dims_) {
     if (d < 0) return -1;
-    n *= d;
+    zero = zero || d == 0;
+    if (!saturated && __builtin_mul_overflow(n, d, &n)) saturated = true;
   }
-  return n;
+  if (zero) return 0;
+  return saturated ? std::numeric_limits<int64_t>::max() : n;
 }
 
 std::string Shape::ToString() const {

@@ -28,7 +28,11 @@ class Shape {
 
   // True when no dimension is kDynamicDim.
   bool IsStatic() const;
-  // Product of the dimensions (1 for a scalar); -1 if any is dynamic.
+  // Product of the dimensions (1 for a scalar, 0 if any is 0); -1 if any is
+  // dynamic. Shapes that passed shape inference have at most
+  // kMaxTensorElements (core/ir/dim_math.h); for any other shape a product
+  // beyond int64 saturates at INT64_MAX, so "NumElements() > limit" still
+  // refuses it.
   int64_t NumElements() const;
   // "[?,1,28,28]"; a scalar prints as "[]".
   std::string ToString() const;
@@ -40,7 +44,9 @@ class Shape {
   std::vector<int64_t> dims_;
 };
 
-// Row-major strides (in elements) of a static shape.
+// Row-major strides (in elements) of a static shape whose element count was
+// checked (CheckElementCount in core/ir/dim_math.h, which every inferred
+// shape passed): then no stride overflows.
 std::vector<int64_t> RowMajorStrides(const Shape& shape);
 
 }  // namespace fixpoint::ir

@@ -1,6 +1,7 @@
 #include "core/ir/shape_inference.h"
 
 #include "absl/strings/str_cat.h"
+#include "core/ir/dim_math.h"
 #include "core/ir/infer/infer_ops.h"
 #include "core/util/status_macros.h"
 
@@ -43,6 +44,11 @@ absl::StatusOr<std::vector<ValueInfo>> InferNodeOutputs(Node& node, const InferC
       return absl::InvalidArgumentError(absl::StrCat(node.Describe(), ": input ", i, " ('",
                                                      node.inputs[i], "') has no known type"));
     }
+    if (const ValueInfo* in = infer::OptionalInput(ctx, i)) {
+      FP_RETURN_IF_ERROR(CheckElementCount(
+          in->shape,
+          absl::StrCat(node.Describe(), ": input ", i, " ('", node.inputs[i], "') shape")));
+    }
   }
   FP_ASSIGN_OR_RETURN(std::vector<ValueInfo> outputs, spec->infer(node, ctx));
   if (outputs.size() < node.outputs.size()) {
@@ -51,15 +57,26 @@ absl::StatusOr<std::vector<ValueInfo>> InferNodeOutputs(Node& node, const InferC
   }
   // Optional outputs the node does not list (e.g. MaxPool Indices) are dropped.
   outputs.resize(node.outputs.size());
-  for (size_t i = 0; i < outputs.size(); ++i) outputs[i].name = node.outputs[i];
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    outputs[i].name = node.outputs[i];
+    FP_RETURN_IF_ERROR(CheckElementCount(
+        outputs[i].shape,
+        absl::StrCat(node.Describe(), ": output ", i, " ('", node.outputs[i], "') shape")));
+  }
   return outputs;
 }
 
 absl::Status InferShapes(Graph& graph) {
   // Built aside so that graph.value_info is untouched on failure.
   absl::flat_hash_map<std::string, ValueInfo> known;
-  for (const ValueInfo& in : graph.inputs) known[in.name] = in;
+  for (const ValueInfo& in : graph.inputs) {
+    FP_RETURN_IF_ERROR(
+        CheckElementCount(in.shape, absl::StrCat("graph input '", in.name, "' shape")));
+    known[in.name] = in;
+  }
   for (const auto& [name, tensor] : graph.initializers) {
+    FP_RETURN_IF_ERROR(
+        CheckElementCount(tensor.shape(), absl::StrCat("initializer '", name, "' shape")));
     known[name] = ValueInfo{name, tensor.dtype(), tensor.shape()};
   }
   for (Node& node : graph.nodes) {

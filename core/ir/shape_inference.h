@@ -27,12 +27,19 @@ struct InferContext {
 
 // Output infos (names from node.outputs) of `node`. May canonicalize the
 // node's geometry attributes (see above). INVALID_ARGUMENT naming the node on
-// rank/shape mismatches; UNIMPLEMENTED for an op that is not supported.
+// rank/shape mismatches, and when an input or output shape, or a dim computed
+// on the way, exceeds kMaxTensorElements (core/ir/dim_math.h) — which also
+// covers every int64 overflow; UNIMPLEMENTED for an op that is not supported.
 absl::StatusOr<std::vector<ValueInfo>> InferNodeOutputs(Node& node, const InferContext& ctx);
 
 // Infers every value of `graph` in node order and fills graph.value_info
 // (graph inputs, initializers and all node outputs). Dynamic dims propagate
-// as kDynamicDim.
+// as kDynamicDim. Every shape in value_info passes CheckElementCount (at
+// most 2^40 elements, dynamic dims counted as 1), so a static one can be
+// allocated from and its NumElements() and strides fit in int64; concrete
+// values for dynamic dims are checked when InferNodeOutputs sees them (the
+// runtime re-infers per batch size). INVALID_ARGUMENT naming the graph input,
+// initializer or node otherwise.
 absl::Status InferShapes(Graph& graph);
 
 // True for op types in the supported op set.

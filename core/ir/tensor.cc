@@ -1,5 +1,6 @@
 #include "core/ir/tensor.h"
 
+#include <cstdint>
 #include <cstdlib>
 #include <cstring>
 #include <new>
@@ -12,6 +13,7 @@ namespace {
 constexpr size_t kAlign = 64;
 
 std::byte* AllocateZeroed(size_t bytes) {
+  if (bytes > SIZE_MAX - kAlign) throw std::bad_alloc();  // the rounding would wrap
   const size_t rounded = (bytes + kAlign - 1) / kAlign * kAlign;
   void* p = std::aligned_alloc(kAlign, rounded == 0 ? kAlign : rounded);
   if (p == nullptr) throw std::bad_alloc();
@@ -25,6 +27,9 @@ void Tensor::AlignedFree::operator()(std::byte* p) const { std::free(p); }
 
 Tensor::Tensor(DType dtype, Shape shape) : dtype_(dtype), shape_(std::move(shape)) {
   const int64_t n = shape_.NumElements();
+  // Inferred shapes are far below this; a byte count that does not fit size_t
+  // (e.g. a saturated NumElements) is an allocation that cannot succeed.
+  if (n > 0 && static_cast<uint64_t>(n) > SIZE_MAX / DTypeSize(dtype_)) throw std::bad_alloc();
   byte_size_ = n < 0 ? 0 : static_cast<size_t>(n) * DTypeSize(dtype_);
   data_.reset(AllocateZeroed(byte_size_));
 }

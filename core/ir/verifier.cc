@@ -5,6 +5,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/strings/str_cat.h"
+#include "core/ir/dim_math.h"
 #include "core/ir/infer/infer_ops.h"
 #include "core/util/status_macros.h"
 
@@ -24,10 +25,14 @@ absl::Status Define(Definitions& defs, const std::string& value, std::string by)
 absl::Status DefineGraphValues(const Graph& graph, Definitions& defs) {
   for (const auto& [name, tensor] : graph.initializers) {
     FP_RETURN_IF_ERROR(Define(defs, name, "initializer"));
+    FP_RETURN_IF_ERROR(
+        CheckElementCount(tensor.shape(), absl::StrCat("initializer '", name, "' shape")));
   }
   for (const ValueInfo& in : graph.inputs) {
     if (in.name.empty()) return absl::InvalidArgumentError("graph input with an empty name");
     FP_RETURN_IF_ERROR(Define(defs, in.name, "graph input"));
+    FP_RETURN_IF_ERROR(
+        CheckElementCount(in.shape, absl::StrCat("graph input '", in.name, "' shape")));
   }
   return absl::OkStatus();
 }

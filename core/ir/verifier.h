@@ -10,7 +10,8 @@ namespace fixpoint::ir {
 // OK when: every node input is a graph input, an initializer or the output of
 // an earlier node (topological order); no value has two producers; node names
 // are unique and non-empty; every graph output is produced; every op is in the
-// supported set. Otherwise INVALID_ARGUMENT naming the node and value.
+// supported set; graph input and initializer shapes pass CheckElementCount
+// (core/ir/dim_math.h). Otherwise INVALID_ARGUMENT naming the node and value.
 absl::Status VerifyGraph(const Graph& graph);
 
 }  // namespace fixpoint::ir

@@ -6,12 +6,32 @@
 
 namespace fixpoint::ir::infer {
 
-int64_t MulDims(int64_t a, int64_t b) {
-  return (IsDynamic(a) || IsDynamic(b)) ? kDynamicDim : a * b;
+namespace {
+
+constexpr absl::string_view kLimit = "more than 2^40 (the element limit of a tensor)";
+
+// The checked result of `a <op> b` (nullopt = int64 overflow), bounded.
+absl::StatusOr<int64_t> BoundedDim(const Node& node, std::optional<int64_t> r, int64_t a,
+                                   absl::string_view op, int64_t b, absl::string_view what) {
+  if (r && *r <= kMaxTensorElements) return *r;
+  return Invalid(node, what, ": ", a, op, b, " is ", kLimit);
 }
 
-int64_t AddDims(int64_t a, int64_t b) {
-  return (IsDynamic(a) || IsDynamic(b)) ? kDynamicDim : a + b;
+}  // namespace
+
+absl::StatusOr<int64_t> AddDims(const Node& node, int64_t a, int64_t b, absl::string_view what) {
+  if (IsDynamic(a) || IsDynamic(b)) return kDynamicDim;
+  return BoundedDim(node, CheckedAdd(a, b), a, " + ", b, what);
+}
+
+absl::StatusOr<int64_t> MulDims(const Node& node, int64_t a, int64_t b, absl::string_view what) {
+  if (IsDynamic(a) || IsDynamic(b)) return kDynamicDim;
+  return BoundedDim(node, CheckedMul(a, b), a, " x ", b, what);
+}
+
+absl::StatusOr<int64_t> CheckDim(const Node& node, int64_t d, absl::string_view what) {
+  if (d <= kMaxTensorElements) return d;
+  return Invalid(node, what, " would be ", d, ", ", kLimit);
 }
 
 const ValueInfo* OptionalInput(const InferContext& ctx, int i) {

@@ -1,7 +1,14 @@
 // Inference of Conv, ConvTranspose, MaxPool, AveragePool and the global
 // pools. Canonicalizes geometry in place: kernel_shape, strides, dilations and
 // pads become explicit and auto_pad becomes "NOTSET" (docs/IR_OPS.md).
+//
+// Overflow: every geometry attribute and every kernel extent is at most
+// kMaxTensorElements (2^40, checked when read), as is every input dim, so a
+// sum of a few of them fits easily in int64; products go through MulDims and
+// each output dim through CheckDim.
 #include <algorithm>
+#include <optional>
+#include <string>
 
 #include "core/ir/infer/infer_ops.h"
 
@@ -15,22 +22,35 @@ using Outputs = std::vector<ValueInfo>;
 struct Geometry {
   std::vector<int64_t> kernel, strides, dilations, pads;
   int nspatial() const { return static_cast<int>(kernel.size()); }
+  // At most 2^40 + 1 (checked by ReadGeometry).
   int64_t Extent(int i) const { return (kernel[i] - 1) * dilations[i] + 1; }
 };
 
-// Attribute `key` (default `dflt`) with exactly `size` values, each >= min_value.
+// Each of `v` (attribute `key`) in [min_value, kMaxTensorElements].
+absl::Status CheckRange(const Node& node, const std::string& key, const std::vector<int64_t>& v,
+                        int64_t min_value) {
+  for (int64_t x : v) {
+    if (x < min_value) {
+      return Invalid(node, "attribute '", key, "' = ", IntsToString(v),
+                     ": values must be >= ", min_value);
+    }
+    if (x > kMaxTensorElements) {
+      return Invalid(node, "attribute '", key, "' = ", IntsToString(v),
+                     ": values must be <= 2^40 (the element limit of a tensor)");
+    }
+  }
+  return absl::OkStatus();
+}
+
+// Attribute `key` (default `dflt`) with exactly `size` values, each in
+// [min_value, kMaxTensorElements].
 absl::StatusOr<std::vector<int64_t>> ReadInts(const Node& node, const std::string& key, size_t size,
                                               std::vector<int64_t> dflt, int64_t min_value) {
   FP_ASSIGN_OR_RETURN(std::vector<int64_t> v, node.GetInts(key, std::move(dflt)));
   if (v.size() != size) {
     return Invalid(node, "attribute '", key, "' has ", v.size(), " values, expected ", size);
   }
-  for (int64_t x : v) {
-    if (x < min_value) {
-      return Invalid(node, "attribute '", key, "' = ", IntsToString(v),
-                     ": values must be >= ", min_value);
-    }
-  }
+  FP_RETURN_IF_ERROR(CheckRange(node, key, v, min_value));
   return v;
 }
 
@@ -46,6 +66,14 @@ absl::StatusOr<Geometry> ReadGeometry(const Node& node, int nsp,
   FP_ASSIGN_OR_RETURN(g.strides, ReadInts(node, "strides", nsp, ones, 1));
   FP_ASSIGN_OR_RETURN(g.dilations, ReadInts(node, "dilations", nsp, ones, 1));
   FP_ASSIGN_OR_RETURN(g.pads, ReadInts(node, "pads", 2 * nsp, std::vector<int64_t>(2 * nsp, 0), 0));
+  for (int i = 0; i < nsp; ++i) {
+    // Extent() = (kernel - 1) * dilation + 1; the + 1 cannot overflow a bounded product.
+    FP_RETURN_IF_ERROR(MulDims(node, g.kernel[i] - 1, g.dilations[i],
+                               absl::StrCat("spatial dim ", i,
+                                            ": kernel extent (kernel_shape - 1)"
+                                            " x dilation"))
+                           .status());
+  }
   return g;
 }
 
@@ -82,6 +110,7 @@ absl::Status ResolveAutoPad(const Node& node, const Shape& x, Geometry* g) {
   for (int i = 0; i < nsp; ++i) {
     const int64_t in = x[2 + i];
     const int64_t out = CeilDiv(in, g->strides[i]);
+    // (out - 1) * stride < in, so total < extent <= 2^40.
     const int64_t total = std::max<int64_t>(0, (out - 1) * g->strides[i] + g->Extent(i) - in);
     const int64_t begin = auto_pad == "SAME_UPPER" ? total / 2 : total - total / 2;
     g->pads[i] = begin;
@@ -92,7 +121,8 @@ absl::Status ResolveAutoPad(const Node& node, const Shape& x, Geometry* g) {
 
 // floor (or ceil) ((in + pads - extent) / stride) + 1. With ceil_mode a last
 // window starting in the end padding is dropped (ONNX's clarified pooling
-// semantics, as PyTorch), so every window overlaps the input.
+// semantics, as PyTorch), so every window overlaps the input. The sums are of
+// values <= 2^40 (see the top of the file); the result is checked.
 absl::StatusOr<int64_t> SlidingOutDim(const Node& node, int i, int64_t in, const Geometry& g,
                                       bool ceil_mode) {
   if (IsDynamic(in)) return kDynamicDim;
@@ -104,8 +134,9 @@ absl::StatusOr<int64_t> SlidingOutDim(const Node& node, int i, int64_t in, const
   }
   const int64_t s = g.strides[i];
   int64_t out = (ceil_mode ? CeilDiv(span, s) : span / s) + 1;
+  // (out - 1) * s <= span + s - 1: no overflow.
   if (ceil_mode && (out - 1) * s >= in + begin) --out;
-  return out;
+  return CheckDim(node, out, absl::StrCat("spatial dim ", i, " of the output"));
 }
 
 // W's spatial dims as the default kernel_shape (empty when any is dynamic).
@@ -139,6 +170,13 @@ absl::Status CheckKernelMatchesWeights(const Node& node, const Geometry& g,
                  w.ToString());
 }
 
+// ConvTranspose's stride x (in - 1) for a static `in` (-stride when in is 0).
+absl::StatusOr<int64_t> StridedSpan(const Node& node, int64_t stride, int64_t in,
+                                    absl::string_view what) {
+  if (in == 0) return -stride;
+  return MulDims(node, stride, in - 1, absl::StrCat(what, ": stride x (in - 1)"));
+}
+
 // ConvTranspose: output_shape or SAME_* -> explicit pads. A target larger than
 // the natural output becomes extra output_padding (pads stay >= 0).
 absl::Status ResolveTransposePads(const Node& node, const Shape& x, Geometry* g,
@@ -152,6 +190,7 @@ absl::Status ResolveTransposePads(const Node& node, const Shape& x, Geometry* g,
     return Invalid(node, "attribute 'output_shape' ", IntsToString(target),
                    " has wrong length for ", nsp, " spatial dims");
   }
+  FP_RETURN_IF_ERROR(CheckRange(node, "output_shape", target, 0));
   const bool same = auto_pad == "SAME_UPPER" || auto_pad == "SAME_LOWER";
   if (!same && auto_pad != "NOTSET" && auto_pad != "VALID") {
     return Invalid(node, "unknown auto_pad '", auto_pad, "'");
@@ -164,8 +203,17 @@ absl::Status ResolveTransposePads(const Node& node, const Shape& x, Geometry* g,
       node, x, target.empty() ? absl::StrCat("auto_pad ", auto_pad) : "output_shape"));
   for (int i = 0; i < nsp; ++i) {
     const int64_t in = x[2 + i];
-    const int64_t want = target.empty() ? in * g->strides[i] : target[i];
-    int64_t total = g->strides[i] * (in - 1) + (*out_pad)[i] + g->Extent(i) - want;
+    const std::string what = absl::StrCat("spatial dim ", i, " of the output");
+    int64_t want = 0;
+    if (target.empty()) {
+      FP_ASSIGN_OR_RETURN(want,
+                          MulDims(node, in, g->strides[i], absl::StrCat(what, ": in x stride")));
+    } else {
+      want = target[i];
+    }
+    FP_ASSIGN_OR_RETURN(const int64_t strided, StridedSpan(node, g->strides[i], in, what));
+    // Every term is within [-2^40, 2^40 + 1].
+    int64_t total = strided + (*out_pad)[i] + g->Extent(i) - want;
     if (total < 0) {
       (*out_pad)[i] -= total;
       total = 0;
@@ -174,7 +222,9 @@ absl::Status ResolveTransposePads(const Node& node, const Shape& x, Geometry* g,
     g->pads[i] = begin;
     g->pads[i + nsp] = total - begin;
   }
-  return absl::OkStatus();
+  // The canonical attributes must read back within ReadInts' bounds.
+  FP_RETURN_IF_ERROR(CheckRange(node, "output_padding", *out_pad, 0));
+  return CheckRange(node, "pads", g->pads, 0);
 }
 
 }  // namespace
@@ -186,7 +236,9 @@ absl::StatusOr<Outputs> InferConv(Node& node, const InferContext& ctx) {
   const std::vector<int64_t> wk = KernelFromWeights(w);
   FP_ASSIGN_OR_RETURN(Geometry g, ReadGeometry(node, x.rank() - 2, wk));
   FP_RETURN_IF_ERROR(CheckKernelMatchesWeights(node, g, wk, w));
-  if (!IsDynamic(x[1]) && !IsDynamic(w[1]) && x[1] != w[1] * group) {
+  // Overflow of the product (group is unbounded) is a mismatch too.
+  const std::optional<int64_t> w_channels = CheckedMul(w[1], group);
+  if (!IsDynamic(x[1]) && !IsDynamic(w[1]) && (!w_channels || x[1] != *w_channels)) {
     return Invalid(node, "input channels ", x[1], " != weight channels ", w[1], " x group ", group,
                    " (input ", x.ToString(), ", weight ", w.ToString(), ")");
   }
@@ -213,7 +265,8 @@ absl::StatusOr<Outputs> InferConvTranspose(Node& node, const InferContext& ctx) 
   FP_ASSIGN_OR_RETURN(Geometry g, ReadGeometry(node, nsp, wk));
   FP_RETURN_IF_ERROR(CheckKernelMatchesWeights(node, g, wk, w));
   FP_RETURN_IF_ERROR(MergeDim(node, x[1], w[0], "input channels vs weight dim 0").status());
-  const int64_t out_channels = MulDims(w[1], group);
+  FP_ASSIGN_OR_RETURN(const int64_t out_channels,
+                      MulDims(node, w[1], group, "output channels (weight dim 1 x group)"));
   FP_RETURN_IF_ERROR(CheckBias(node, ctx, out_channels));
   FP_ASSIGN_OR_RETURN(std::vector<int64_t> out_pad,
                       ReadInts(node, "output_padding", nsp, std::vector<int64_t>(nsp, 0), 0));
@@ -228,9 +281,12 @@ absl::StatusOr<Outputs> InferConvTranspose(Node& node, const InferContext& ctx) 
       dims.push_back(kDynamicDim);
       continue;
     }
-    const int64_t d =
-        g.strides[i] * (in - 1) + out_pad[i] + g.Extent(i) - g.pads[i] - g.pads[i + nsp];
-    if (d <= 0) return Invalid(node, "spatial dim ", i, " of the output would be ", d);
+    const std::string what = absl::StrCat("spatial dim ", i, " of the output");
+    FP_ASSIGN_OR_RETURN(const int64_t strided, StridedSpan(node, g.strides[i], in, what));
+    // Each term is <= 2^40 (see the top of the file).
+    const int64_t d = strided + out_pad[i] + g.Extent(i) - g.pads[i] - g.pads[i + nsp];
+    if (d <= 0) return Invalid(node, what, " would be ", d);
+    FP_RETURN_IF_ERROR(CheckDim(node, d, what).status());
     dims.push_back(d);
   }
   return Outputs{Out(In(ctx, 0).dtype, Shape(std::move(dims)))};

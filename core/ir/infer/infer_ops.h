@@ -15,6 +15,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/string_view.h"
 #include "absl/types/span.h"
+#include "core/ir/dim_math.h"
 #include "core/ir/graph.h"
 #include "core/ir/shape_inference.h"
 #include "core/util/status_macros.h"
@@ -58,11 +59,25 @@ absl::Status Invalid(const Node& node, const Args&... pieces) {
 }
 
 inline bool IsDynamic(int64_t d) { return d < 0; }
-// a*b, a+b; kDynamicDim when either operand is dynamic.
-int64_t MulDims(int64_t a, int64_t b);
-int64_t AddDims(int64_t a, int64_t b);
-// ceil(a / b) for a >= 0, b > 0.
-inline int64_t CeilDiv(int64_t a, int64_t b) { return (a + b - 1) / b; }
+
+// Dims are combined only through the checked helpers below. InferNodeOutputs
+// refuses inputs and outputs over kMaxTensorElements (core/ir/dim_math.h),
+// so every dim an inference function sees is at most 2^40; that is what
+// makes the unchecked sums of a few dims and bounded attributes safe where
+// a function relies on it (each such place says so).
+
+// a + b and a * b of two dims >= 0 (or dynamic); kDynamicDim when either is
+// dynamic. INVALID_ARGUMENT "<node>: <what>: a + b is more than 2^40 (the
+// element limit of a tensor)" when the result, exact or not, exceeds
+// kMaxTensorElements. `what` names the dim, e.g. "output dim 1".
+absl::StatusOr<int64_t> AddDims(const Node& node, int64_t a, int64_t b, absl::string_view what);
+absl::StatusOr<int64_t> MulDims(const Node& node, int64_t a, int64_t b, absl::string_view what);
+// `d` (an int64 already computed without overflow) unless it exceeds
+// kMaxTensorElements: then INVALID_ARGUMENT "<node>: <what> would be <d>,
+// more than 2^40 (...)".
+absl::StatusOr<int64_t> CheckDim(const Node& node, int64_t d, absl::string_view what);
+// ceil(a / b) for a >= 0, b > 0; never overflows.
+inline int64_t CeilDiv(int64_t a, int64_t b) { return a / b + (a % b != 0 ? 1 : 0); }
 
 // Input i of ctx, or nullptr when absent (also beyond ctx.inputs).
 const ValueInfo* OptionalInput(const InferContext& ctx, int i);

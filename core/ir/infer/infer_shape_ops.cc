@@ -18,10 +18,14 @@ absl::Status ExpectNonNegative(const Node& node, const std::string& key,
   return absl::OkStatus();
 }
 
-// Product of x[begin, end), kDynamicDim if any of them is dynamic.
-int64_t DimProduct(const Shape& x, int begin, int end) {
+// Product of x[begin, end), kDynamicDim if any of them is dynamic; checked
+// as `what`.
+absl::StatusOr<int64_t> DimProduct(const Node& node, const Shape& x, int begin, int end,
+                                   absl::string_view what) {
   int64_t p = 1;
-  for (int i = begin; i < end; ++i) p = MulDims(p, x[i]);
+  for (int i = begin; i < end; ++i) {
+    FP_ASSIGN_OR_RETURN(p, MulDims(node, p, x[i], what));
+  }
   return p;
 }
 
@@ -68,12 +72,15 @@ absl::StatusOr<Outputs> InferReshape(Node& node, const InferContext& ctx) {
       return Invalid(node, "attribute 'shape' has invalid value ", t);
     } else {
       dims[i] = t;
-      known_out *= t;
+      FP_ASSIGN_OR_RETURN(
+          known_out,
+          MulDims(node, known_out, t, absl::StrCat("attribute 'shape' up to shape[", i, "]")));
     }
   }
   int64_t rest_in = 1;  // elements of the input outside the copied dims
   for (int j = 0; j < x.rank(); ++j) {
-    if (!copied[j]) rest_in = MulDims(rest_in, x[j]);
+    if (copied[j]) continue;
+    FP_ASSIGN_OR_RETURN(rest_in, MulDims(node, rest_in, x[j], "input elements"));
   }
   if (infer_at >= 0) {
     if (IsDynamic(rest_in)) {
@@ -96,8 +103,9 @@ absl::StatusOr<Outputs> InferFlatten(Node& node, const InferContext& ctx) {
     return Invalid(node, "axis ", axis, " is out of range for rank ", x.rank());
   }
   const int a = static_cast<int>(axis < 0 ? axis + x.rank() : axis);
-  Shape y({DimProduct(x, 0, a), DimProduct(x, a, x.rank())});
-  return Outputs{Out(In(ctx, 0).dtype, std::move(y))};
+  FP_ASSIGN_OR_RETURN(int64_t outer, DimProduct(node, x, 0, a, "output dim 0"));
+  FP_ASSIGN_OR_RETURN(int64_t inner, DimProduct(node, x, a, x.rank(), "output dim 1"));
+  return Outputs{Out(In(ctx, 0).dtype, Shape({outer, inner}))};
 }
 
 // Without `axes`, squeezes every static 1; dynamic dims are kept.
@@ -172,7 +180,10 @@ absl::StatusOr<Outputs> InferTile(Node& node, const InferContext& ctx) {
                    x.ToString());
   }
   std::vector<int64_t> dims(x.rank());
-  for (int i = 0; i < x.rank(); ++i) dims[i] = repeats[i] == 0 ? 0 : MulDims(x[i], repeats[i]);
+  for (int i = 0; i < x.rank(); ++i) {
+    if (repeats[i] == 0) continue;  // 0 even for a dynamic dim
+    FP_ASSIGN_OR_RETURN(dims[i], MulDims(node, x[i], repeats[i], absl::StrCat("output dim ", i)));
+  }
   return Outputs{Out(In(ctx, 0).dtype, Shape(std::move(dims)))};
 }
 
@@ -211,9 +222,11 @@ absl::StatusOr<Outputs> InferDepthToSpace(Node& node, const InferContext& ctx) {
   FP_ASSIGN_OR_RETURN(std::string mode, node.GetString("mode", "DCR"));
   if (mode != "DCR" && mode != "CRD") return Invalid(node, "unknown mode '", mode, "'");
   const Shape& x = In(ctx, 0).shape;
-  FP_ASSIGN_OR_RETURN(int64_t c, DivideDim(node, x, 1, b * b));
-  Shape y({x[0], c, MulDims(x[2], b), MulDims(x[3], b)});
-  return Outputs{Out(In(ctx, 0).dtype, std::move(y))};
+  FP_ASSIGN_OR_RETURN(int64_t b2, MulDims(node, b, b, "blocksize x blocksize"));
+  FP_ASSIGN_OR_RETURN(int64_t c, DivideDim(node, x, 1, b2));
+  FP_ASSIGN_OR_RETURN(int64_t h, MulDims(node, x[2], b, "output dim 2"));
+  FP_ASSIGN_OR_RETURN(int64_t w, MulDims(node, x[3], b, "output dim 3"));
+  return Outputs{Out(In(ctx, 0).dtype, Shape({x[0], c, h, w}))};
 }
 
 absl::StatusOr<Outputs> InferSpaceToDepth(Node& node, const InferContext& ctx) {
@@ -221,8 +234,9 @@ absl::StatusOr<Outputs> InferSpaceToDepth(Node& node, const InferContext& ctx) {
   const Shape& x = In(ctx, 0).shape;
   FP_ASSIGN_OR_RETURN(int64_t h, DivideDim(node, x, 2, b));
   FP_ASSIGN_OR_RETURN(int64_t w, DivideDim(node, x, 3, b));
-  Shape y({x[0], MulDims(x[1], b * b), h, w});
-  return Outputs{Out(In(ctx, 0).dtype, std::move(y))};
+  FP_ASSIGN_OR_RETURN(int64_t b2, MulDims(node, b, b, "blocksize x blocksize"));
+  FP_ASSIGN_OR_RETURN(int64_t c, MulDims(node, x[1], b2, "output dim 1"));
+  return Outputs{Out(In(ctx, 0).dtype, Shape({x[0], c, h, w}))};
 }
 
 }  // namespace fixpoint::ir::infer

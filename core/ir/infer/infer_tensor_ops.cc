@@ -29,11 +29,21 @@ int64_t SliceLength(int64_t start, int64_t end, int64_t step, int64_t d) {
   return 1 + static_cast<int64_t>(static_cast<uint64_t>(start - end - 1) / neg_step);
 }
 
+// Element i of an i32 or i64 tensor, exactly (through double, an int64 near
+// 2^63 would round out of range).
+int64_t IndexAt(const Tensor& t, int64_t i) {
+  return t.dtype() == DType::kI64 ? t.data<int64_t>()[i] : t.data<int32_t>()[i];
+}
+
 // Constant indices of Gather must lie in [-dim, dim).
 absl::Status CheckGatherIndices(const Node& node, const Tensor* indices, int64_t dim) {
   if (indices == nullptr || IsDynamic(dim) || indices->empty()) return absl::OkStatus();
+  if (indices->dtype() != DType::kI32 && indices->dtype() != DType::kI64) {
+    return Invalid(node, "indices have dtype ", DTypeName(indices->dtype()),
+                   ", expected i32 or i64");
+  }
   for (int64_t i = 0; i < indices->NumElements(); ++i) {
-    const auto v = static_cast<int64_t>(indices->GetAsDouble(i));
+    const int64_t v = IndexAt(*indices, i);
     if (v < -dim || v >= dim) {
       return Invalid(node, "index ", v, " is out of range for axis of size ", dim);
     }
@@ -80,7 +90,8 @@ absl::StatusOr<Outputs> InferConcat(Node& node, const InferContext& ctx) {
     const Shape& s = In(ctx, i).shape;
     for (int d = 0; d < rank; ++d) {
       if (d == axis) {
-        dims[d] = AddDims(dims[d], s[d]);
+        FP_ASSIGN_OR_RETURN(dims[d], AddDims(node, dims[d], s[d],
+                                             absl::StrCat("output dim ", d, " (the concat axis)")));
         continue;
       }
       absl::StatusOr<int64_t> merged = MergeDim(node, dims[d], s[d], "");
@@ -148,7 +159,7 @@ absl::StatusOr<Outputs> InferSplit(Node& node, const InferContext& ctx) {
     int64_t sum = 0;
     for (int64_t p : parts) {
       if (p < 0) return Invalid(node, "attribute 'split' has negative value ", p);
-      sum += p;
+      FP_ASSIGN_OR_RETURN(sum, AddDims(node, sum, p, "sum of attribute 'split'"));
     }
     if (static_cast<int64_t>(parts.size()) != n) {
       return Invalid(node, "attribute 'split' has ", parts.size(), " values for ", n, " outputs");
@@ -182,16 +193,29 @@ absl::StatusOr<Outputs> InferPad(Node& node, const InferContext& ctx) {
   if (static_cast<int>(pads.size()) != 2 * x.rank()) {
     return Invalid(node, "attribute 'pads' has ", pads.size(), " values for input ", x.ToString());
   }
+  for (int64_t p : pads) {
+    // No real model pads or crops by more than a tensor can hold; the bound
+    // keeps the sums below from overflowing.
+    if (p < -kMaxTensorElements || p > kMaxTensorElements) {
+      return Invalid(node, "attribute 'pads' has value ", p,
+                     ", outside [-2^40, 2^40] (the element limit of a tensor)");
+    }
+  }
   std::vector<int64_t> dims(x.rank());
   for (int i = 0; i < x.rank(); ++i) {
     if (IsDynamic(x[i])) {
       dims[i] = kDynamicDim;
       continue;
     }
-    dims[i] = x[i] + pads[i] + pads[i + x.rank()];
-    if (dims[i] < 0) {
+    const int64_t begin = pads[i], end = pads[i + x.rank()];
+    // x, begin and end are all within [-2^40, 2^40]: the sum cannot overflow.
+    const int64_t padded = x[i] + begin + end;
+    if (padded < 0) {
       return Invalid(node, "pads crop dim ", i, " of ", x.ToString(), " below zero");
     }
+    FP_ASSIGN_OR_RETURN(dims[i], CheckDim(node, padded,
+                                          absl::StrCat("output dim ", i, " (", x[i], " + pads ",
+                                                       begin, " + ", end, ")")));
   }
   return Outputs{Out(In(ctx, 0).dtype, Shape(std::move(dims)))};
 }
@@ -214,9 +238,17 @@ absl::StatusOr<Outputs> InferResize(Node& node, const InferContext& ctx) {
     }
     for (int i = 0; i < x.rank(); ++i) {
       if (!(scales[i] > 0)) return Invalid(node, "scales[", i, "] must be positive");
-      dims[i] = IsDynamic(x[i])
-                    ? kDynamicDim
-                    : static_cast<int64_t>(std::floor(static_cast<float>(x[i]) * scales[i]));
+      if (IsDynamic(x[i])) {
+        dims[i] = kDynamicDim;
+        continue;
+      }
+      const float out = std::floor(static_cast<float>(x[i]) * scales[i]);
+      // Checked in float: converting an out-of-range float (or inf) to int64 is undefined.
+      if (!(out <= static_cast<float>(kMaxTensorElements))) {
+        return Invalid(node, "output dim ", i, ": ", x[i], " x scales[", i, "] = ", scales[i],
+                       " is more than 2^40 (the element limit of a tensor)");
+      }
+      dims[i] = static_cast<int64_t>(out);
     }
   } else {
     FP_ASSIGN_OR_RETURN(dims, node.GetInts("sizes", {}));

@@ -109,6 +109,51 @@ TEST(InferShapesTest, InitializerShadowsGraphInputOfSameName) {
   EXPECT_EQ(ShapeOf(g, "b"), Shape({8}));
 }
 
+TEST(InferShapesTest, ShapesBeyondTheElementLimitAreRefused) {
+  Graph input = SmallCnn();
+  input.inputs[0].shape = Shape({int64_t{1} << 62, 1, 28, 28});
+  absl::Status status = InferShapes(input);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(),
+            "graph input 'x' shape [4611686018427387904,1,28,28] has more than 2^40 elements "
+            "(dims 0..0 multiply to 4611686018427387904)");
+  EXPECT_TRUE(input.value_info.empty());
+  // Empty, yet refused: its strides would overflow.
+  Graph initializer = SmallCnn();
+  initializer.initializers["b"] = Tensor(DType::kF32, Shape({0, int64_t{1} << 62, 1 << 30}));
+  EXPECT_THAT(std::string(InferShapes(initializer).message()),
+              StartsWith("initializer 'b' shape [0,4611686018427387904,1073741824] has more "
+                         "than 2^40 elements"));
+  // A node output: the conv's 8 channels of the 2^40-element input image.
+  Graph output = SmallCnn();
+  output.inputs[0].shape = Shape({kDyn, 1, 1 << 21, 1 << 19});
+  EXPECT_THAT(std::string(InferShapes(output).message()),
+              StartsWith("Conv 'conv1': output 0 ('c') shape [?,8,2097152,524288] has more than "
+                         "2^40 elements (dims 0..3 multiply to 8796093022208)"));
+}
+
+TEST(InferShapesTest, LargeShapesWithinTheLimitAreAccepted) {
+  Graph g;
+  g.inputs = {ValueInfo{"x", DType::kF32, Shape({kDyn, 1 << 20, 1 << 20})}};
+  g.outputs = {ValueInfo{"y", DType::kF32, Shape()}};
+  g.nodes.push_back(N("Flatten", "flat", {"x"}, {"y"}));
+  ASSERT_TRUE(InferShapes(g).ok());
+  EXPECT_EQ(ShapeOf(g, "y"), Shape({kDyn, int64_t{1} << 40}));
+}
+
+TEST(InferNodeOutputsTest, InputsAndOutputsBeyondTheElementLimit) {
+  // Inputs are checked even when the caller is not InferShapes (constant
+  // folding, Session binding concrete batch sizes).
+  Node relu = MakeNode("Relu", 1);
+  EXPECT_EQ(Infer(relu, {V({3, int64_t{1} << 40})}).status().message(),
+            "Relu 'n': input 0 ('in0') shape [3,1099511627776] has more than 2^40 elements "
+            "(dims 0..1 multiply to 3298534883328)");
+  Node expand = MakeNode("Expand", 1, {{"shape", Ints{4, int64_t{1} << 39}}});
+  EXPECT_EQ(Infer(expand, {V({1})}).status().message(),
+            "Expand 'n': output 0 ('out0') shape [4,549755813888] has more than 2^40 elements "
+            "(dims 0..1 multiply to 2199023255552)");
+}
+
 TEST(InferNodeOutputsTest, ArityIsChecked) {
   Node conv = MakeNode("Conv", 1);
   EXPECT_THAT(Infer(conv, {V({1, 1, 4, 4})}).status().message(),

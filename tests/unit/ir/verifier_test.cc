@@ -101,6 +101,17 @@ TEST(VerifierTest, RejectsInputCountOutsideArity) {
   ExpectInvalid(k, "Conv 'conv': required input 1 is absent");
 }
 
+TEST(VerifierTest, RejectsShapesBeyondTheElementLimit) {
+  Graph g = Valid();
+  g.inputs[0].shape = Shape({-1, 1, int64_t{1} << 40, 2});
+  ExpectInvalid(g,
+                "graph input 'x' shape [?,1,1099511627776,2] has more than 2^40 elements "
+                "(dims 0..3 multiply to 2199023255552)");
+  Graph h = Valid();
+  h.initializers["w"] = Tensor(DType::kF32, Shape({2, 0, int64_t{1} << 41, 1}));
+  ExpectInvalid(h, "initializer 'w' shape [2,0,2199023255552,1] has more than 2^40 elements");
+}
+
 TEST(VerifierTest, RejectsOutputCountOutsideArity) {
   Graph g = Valid();
   g.nodes[1].outputs = {"y", "y2"};
