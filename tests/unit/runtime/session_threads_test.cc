@@ -1,6 +1,8 @@
-// SessionOptions::intra_op_threads must hold for every kernel, including the
-// oneDNN primitives created while the first Run binds the plan (they keep the
-// thread count of the thread that created them).
+// Per-thread execution state of a Session: SessionOptions::intra_op_threads
+// must hold for every kernel, including the oneDNN primitives created while the
+// first Run binds the plan (they keep the thread count of the thread that
+// created them); and kernels that keep per-thread memory objects between
+// calls must re-point them at each call's buffers.
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -54,6 +56,36 @@ TEST(SessionThreadsTest, OneIntraOpThreadNeverStartsATeam) {
     ASSERT_TRUE(out.ok()) << out.status();
   }
   EXPECT_EQ(ProcessThreads(), before) << "a 1-thread session started OpenMP workers";
+}
+
+TEST(SessionThreadsTest, EveryCallReadsAndWritesItsOwnBuffers) {
+  SessionOptions ref_options;
+  ref_options.use_onednn = false;
+  auto fast = Session::Create(ConvGraph(), SessionOptions{});
+  auto ref = Session::Create(ConvGraph(), ref_options);
+  ASSERT_TRUE(fast.ok()) << fast.status();
+  ASSERT_TRUE(ref.ok()) << ref.status();
+  std::vector<ir::Tensor> xs;
+  for (int k = 0; k < 3; ++k) {
+    std::vector<float> v(2 * 16 * 28 * 28);
+    for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<float>((i * (k + 3)) % 17) - 8.0f;
+    xs.push_back(ir::Tensor::FromF32(ir::Shape{2, 16, 28, 28}, v));
+  }
+  // Alternate inputs (and so buffers) on one thread, twice round.
+  for (int round = 0; round < 2; ++round) {
+    for (const ir::Tensor& x : xs) {
+      const std::vector<ir::TensorView> in = {x.view()};
+      auto got = (*fast)->Run(in);
+      auto want = (*ref)->Run(in);
+      ASSERT_TRUE(got.ok()) << got.status();
+      ASSERT_TRUE(want.ok()) << want.status();
+      const ir::Tensor& g = (*got)[0];
+      const ir::Tensor& w = (*want)[0];
+      for (int64_t i = 0; i < w.NumElements(); ++i) {
+        ASSERT_NEAR(g.data<float>()[i], w.data<float>()[i], 1e-4f) << "round " << round << " at " << i;
+      }
+    }
+  }
 }
 
 }  // namespace
