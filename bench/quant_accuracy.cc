@@ -27,6 +27,7 @@ ABSL_FLAG(int, calib_batch, 50, "calibration batch size");
 ABSL_FLAG(int, batch, 100, "evaluation batch size");
 ABSL_FLAG(int, threads, 2, "intra-op threads");
 ABSL_FLAG(bool, per_tensor, false, "per-tensor instead of per-channel int8 weights");
+ABSL_FLAG(bool, bias_correction, true, "empirical bias correction of Conv/Gemm biases");
 ABSL_FLAG(bool, symmetric, false, "s8 symmetric instead of u8 asymmetric activations");
 ABSL_FLAG(double, percentile, 99.99, "percentile method: fraction kept");
 ABSL_FLAG(int, num_bins, 2048, "histogram methods: bins");
@@ -86,6 +87,7 @@ int main(int argc, char** argv) {
       options.threads = absl::GetFlag(FLAGS_threads);
       options.per_channel_weights = !absl::GetFlag(FLAGS_per_tensor);
       options.symmetric_activations = absl::GetFlag(FLAGS_symmetric);
+      options.bias_correction = absl::GetFlag(FLAGS_bias_correction);
       options.calibrator.percentile = absl::GetFlag(FLAGS_percentile);
       options.calibrator.num_bins = absl::GetFlag(FLAGS_num_bins);
       options.selection.exclude_op_types =

@@ -38,6 +38,9 @@ ABSL_FLAG(std::string, eval_labels, "", "labels of an IDX/.npy evaluation set");
 ABSL_FLAG(std::string, out, "", "artifact directory to create (model.onnx + manifest.json)");
 ABSL_FLAG(bool, symmetric_activations, false, "s8 symmetric activations (default u8 asymmetric)");
 ABSL_FLAG(bool, per_tensor_weights, false, "per-tensor weights (default per-channel)");
+ABSL_FLAG(bool, bias_correction, true,
+          "correct each quantized Conv/Gemm bias by the mean output shift measured on the "
+          "calibration images (--nobias_correction: off)");
 ABSL_FLAG(double, percentile, 99.99, "percentile method: percent of values kept");
 ABSL_FLAG(std::string, exclude_nodes, "", "comma-separated node names kept in float");
 ABSL_FLAG(std::string, exclude_op_types, "", "comma-separated op types kept in float");
@@ -139,6 +142,7 @@ int RunQuantizeCommand(const std::vector<std::string>&) {
   q.calibrator.percentile = absl::GetFlag(FLAGS_percentile);
   q.symmetric_activations = absl::GetFlag(FLAGS_symmetric_activations);
   q.per_channel_weights = !absl::GetFlag(FLAGS_per_tensor_weights);
+  q.bias_correction = absl::GetFlag(FLAGS_bias_correction);
   q.selection.exclude_nodes = List(absl::GetFlag(FLAGS_exclude_nodes));
   q.selection.exclude_op_types = List(absl::GetFlag(FLAGS_exclude_op_types));
   if (!IsTfGraphDef(model_path)) {  // for a GraphDef they already cut the imported graph

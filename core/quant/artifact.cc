@@ -103,6 +103,7 @@ std::string ManifestToJson(const Manifest& m) {
                       {"seconds", m.calib_seconds}};
   j["versions"] = {{"fixpoint", m.fixpoint_version}, {"onednn", m.onednn_version}};
   j["created_utc"] = m.created_utc;
+  j["bias_correction"] = {{"enabled", m.bias_correction}, {"nodes", m.bias_corrected}};
   if (m.accuracy) {
     const AccuracyReport& a = *m.accuracy;
     j["accuracy"] = {{"dataset", a.dataset},
@@ -155,6 +156,11 @@ absl::StatusOr<Manifest> ParseManifest(const std::string& text) {
   FP_ASSIGN_OR_RETURN(ordered_json versions, Get<ordered_json>(j, "versions"));
   FP_ASSIGN_OR_RETURN(m.fixpoint_version, Get<std::string>(versions, "fixpoint"));
   FP_ASSIGN_OR_RETURN(m.onednn_version, Get<std::string>(versions, "onednn"));
+  if (j.contains("bias_correction")) {
+    const ordered_json& b = j["bias_correction"];
+    FP_ASSIGN_OR_RETURN(m.bias_correction, Get<bool>(b, "enabled"));
+    FP_ASSIGN_OR_RETURN(m.bias_corrected, Get<std::vector<std::string>>(b, "nodes"));
+  }
   if (j.contains("accuracy")) {
     const ordered_json& a = j["accuracy"];
     AccuracyReport r;

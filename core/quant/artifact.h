@@ -48,6 +48,10 @@ struct Manifest {
   std::string onednn_version;
   std::string created_utc;  // ISO 8601
   std::vector<QuantizedTensorInfo> tensors;
+  // Empirical bias correction: whether it ran, and the Conv/Gemm nodes whose
+  // bias it corrected (manifests without the key read as off).
+  bool bias_correction = false;
+  std::vector<std::string> bias_corrected;
   std::optional<AccuracyReport> accuracy;
   // Nodes the accuracy-aware mode kept in fp32, and whether its goal held.
   std::vector<std::string> float_nodes;

@@ -4,7 +4,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/time/clock.h"
 #include "core/ir/shape_inference.h"
+#include "core/quant/bias_correction.h"
 #include "core/quant/calibrate_graph.h"
 #include "core/transform/optimize.h"
 #include "core/util/status_macros.h"
@@ -85,7 +87,24 @@ absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Datase
     qdq.weights = options.per_channel_weights ? WeightScheme::kSymmetricPerChannel
                                               : WeightScheme::kSymmetricPerTensor;
   }
-  FP_ASSIGN_OR_RETURN(result.graph, InsertQdq(prepared, plan, activations, qdq));
+  const QdqRewrite to_qdq = [&](const ir::Graph& g) {
+    return InsertQdq(g, plan, activations, qdq);
+  };
+  if (options.bias_correction) {
+    const absl::Time start = absl::Now();
+    FP_ASSIGN_OR_RETURN(ir::Graph uncorrected, to_qdq(prepared));
+    BiasCorrectionOptions bc;
+    bc.num_images = options.num_images;
+    bc.batch_size = options.batch_size;
+    bc.threads = options.threads;
+    bc.cancelled = options.cancelled;
+    auto corrected =
+        CorrectBiases(prepared, BiasCorrectableNodes(uncorrected), to_qdq, calibration, bc);
+    if (!corrected.ok()) return WithContext(corrected.status(), "bias correction");
+    for (const CorrectedBias& c : *corrected) result.bias_corrected.push_back(c.node);
+    result.calib_seconds += absl::ToDoubleSeconds(absl::Now() - start);
+  }
+  FP_ASSIGN_OR_RETURN(result.graph, to_qdq(prepared));
   result.tensors = TensorTable(prepared, activations);
   return result;
 }

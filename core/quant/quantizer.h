@@ -3,7 +3,7 @@
 // every quantized activation, int8 weights, int32 biases) plus the table of
 // chosen parameters out. Steps: PrepareForQuantization (fp32 optimizations,
 // so that BN is folded and activations fused), PlanActivations, CalibrateGraph,
-// ChooseActivationParams, InsertQdq.
+// ChooseActivationParams, CorrectBiases (optional), InsertQdq.
 // Thread-compatible: Quantize calls the callbacks on the calling thread.
 #ifndef FIXPOINT_CORE_QUANT_QUANTIZER_H_
 #define FIXPOINT_CORE_QUANT_QUANTIZER_H_
@@ -34,6 +34,9 @@ struct QuantizeOptions {
   bool symmetric_activations = false;
   // int8 symmetric weights per output channel (true) or per tensor.
   bool per_channel_weights = true;
+  // Empirical bias correction (core/quant/bias_correction.h) of every
+  // quantized Conv/Gemm, measured on the calibration images.
+  bool bias_correction = true;
   QuantSelection selection;
   int64_t num_images = 1000;  // first items of the dataset; 0 = all
   int batch_size = 32;
@@ -62,7 +65,9 @@ struct QuantizeResult {
   std::vector<QuantizedTensorInfo> tensors;  // graph order
   std::string method;
   int64_t calib_images = 0;
-  double calib_seconds = 0;
+  double calib_seconds = 0;  // calibration, plus bias correction when on
+  // Nodes whose bias was corrected (graph order); empty when it was off.
+  std::vector<std::string> bias_corrected;
 };
 
 // Copy of `graph` after transform::OptimizeForInference and shape inference:
