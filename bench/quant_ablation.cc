@@ -134,22 +134,27 @@ std::vector<float> Logits(ir::Graph graph, const io::Dataset& data, bool lower) 
 struct Score {
   double agreement = 0;
   double sqnr_db = 0;
+  double top1 = 0;  // of `got`, when labels are given
 };
 
-Score Compare(const std::vector<float>& ref, const std::vector<float>& got, int classes) {
+Score Compare(const std::vector<float>& ref, const std::vector<float>& got, int classes,
+              const std::vector<int32_t>& labels) {
   const size_t n = ref.size() / classes;
-  size_t agree = 0;
+  size_t agree = 0, correct = 0;
   double signal = 0, noise = 0;
   for (size_t i = 0; i < n; ++i) {
     const float* r = &ref[i * classes];
     const float* g = &got[i * classes];
-    agree += std::max_element(r, r + classes) - r == std::max_element(g, g + classes) - g;
+    const auto predicted = std::max_element(g, g + classes) - g;
+    agree += std::max_element(r, r + classes) - r == predicted;
+    if (i < labels.size()) correct += labels[i] == predicted;
     for (int c = 0; c < classes; ++c) {
       signal += double(r[c]) * r[c];
       noise += double(g[c] - r[c]) * (g[c] - r[c]);
     }
   }
-  return {100.0 * agree / n, noise > 0 ? 10 * std::log10(signal / noise) : 999};
+  return {100.0 * agree / n, noise > 0 ? 10 * std::log10(signal / noise) : 999,
+          100.0 * correct / n};
 }
 
 }  // namespace
@@ -179,15 +184,20 @@ int main(int argc, char** argv) {
 
   auto measure = [&](const std::string& what, const std::set<std::string>& drop) {
     const ir::Graph g = Bypass(q.graph, prepared, drop);
-    const Score c = Compare(ref_calib, Logits(g, calib, lower), classes);
+    const Score c = Compare(ref_calib, Logits(g, calib, lower), classes, {});
     Score t;
-    if (!skip_test) t = Compare(ref_test, Logits(g, test, lower), classes);
-    std::printf("| %-44s | %6.2f | %6.2f | %6.2f | %6.2f |\n", what.c_str(), c.agreement,
-                c.sqnr_db, t.agreement, t.sqnr_db);
+    if (!skip_test) t = Compare(ref_test, Logits(g, test, lower), classes, test.labels);
+    std::printf("| %-44s | %6.2f | %6.2f | %6.2f | %6.2f | %6.2f |\n", what.c_str(), c.agreement,
+                c.sqnr_db, t.agreement, t.sqnr_db, t.top1);
     std::fflush(stdout);
   };
-  std::printf("| quantized | calib agree %% | calib logit SQNR dB | test agree %% | test SQNR dB |\n");
-  std::printf("|---|---:|---:|---:|---:|\n");
+  if (!skip_test) {
+    std::printf("fp32 test top-1 %.2f %%\n", Compare(ref_test, ref_test, classes, test.labels).top1);
+  }
+  std::printf(
+      "| quantized | calib agree %% | calib logit SQNR dB | test agree %% | test SQNR dB | test "
+      "top-1 %% |\n");
+  std::printf("|---|---:|---:|---:|---:|---:|\n");
   const std::vector<Site> sites = FindSites(q.graph, prepared);
   std::set<std::string> all, acts, consts;
   for (const Site& s : sites) {
