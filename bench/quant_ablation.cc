@@ -36,7 +36,7 @@ ABSL_FLAG(int, calib_images, 1000, "first training images used for calibration")
 ABSL_FLAG(int, threads, 2, "intra-op threads");
 ABSL_FLAG(bool, symmetric, false, "s8 symmetric activations");
 ABSL_FLAG(bool, lowered, false, "run the lowered int8 graph instead of the QDQ simulation");
-ABSL_FLAG(bool, bias_correction, false, "empirical bias correction");
+ABSL_FLAG(std::string, bias_correction, "auto", "bias correction: off, on or auto");
 ABSL_FLAG(bool, skip_test, false, "measure on the calibration images only");
 
 namespace fixpoint {
@@ -175,7 +175,7 @@ int main(int argc, char** argv) {
   options.num_images = absl::GetFlag(FLAGS_calib_images);
   options.threads = absl::GetFlag(FLAGS_threads);
   options.symmetric_activations = absl::GetFlag(FLAGS_symmetric);
-  options.bias_correction = absl::GetFlag(FLAGS_bias_correction);
+  options.bias_correction = OrDie(quant::ParseBiasCorrectionMode(absl::GetFlag(FLAGS_bias_correction)), "--bias_correction");
   const quant::QuantizeResult q = OrDie(quant::Quantize(graph, calib, options), "quantize");
   const bool lower = absl::GetFlag(FLAGS_lowered);
   const std::vector<float> ref_calib = Logits(prepared, calib, false);

@@ -75,7 +75,7 @@ double MeanShift(const ir::Graph& g, const io::Dataset& calib, const io::Dataset
   o.method = "minmax";
   o.batch_size = 16;
   o.threads = 1;
-  o.bias_correction = correct;
+  o.bias_correction = correct ? BiasCorrectionMode::kOn : BiasCorrectionMode::kOff;
   auto q = Quantize(g, calib, o);
   EXPECT_TRUE(q.ok()) << q.status();
   if (!q.ok()) return NAN;
@@ -99,7 +99,8 @@ TEST(BiasCorrectionTest, RemovesAnInjectedMeanShift) {
   QuantizeResult r;
   EXPECT_LT(std::abs(MeanShift(g, calib, calib, true, &r)), 2e-4);
   EXPECT_LT(std::abs(MeanShift(g, calib, fresh, true)), 2e-3);
-  EXPECT_EQ(r.bias_corrected, std::vector<std::string>{"conv"});
+  EXPECT_TRUE(r.bias_correction.applied);
+  EXPECT_EQ(r.bias_correction.nodes, std::vector<std::string>{"conv"});
 }
 
 TEST(BiasCorrectionTest, AddsABiasWhereThereIsNone) {
@@ -119,6 +120,67 @@ TEST(BiasCorrectionTest, MeasuresBeforeAFusedActivation) {
   const ir::Graph g = TinyConv(/*with_bias=*/true, /*relu=*/true);
   EXPECT_NEAR(MeanShift(g, calib, calib, false), 0.0377, 0.003);
   EXPECT_LT(std::abs(MeanShift(g, calib, calib, true)), 2e-4);
+}
+
+// auto keeps the correction when the output SQNR on the calibration images
+// rises (here the shift is most of the output error)...
+TEST(BiasCorrectionTest, AutoKeepsAHelpfulCorrection) {
+  const io::Dataset calib = TwoChannelData(64, 7);
+  QuantizeOptions o;
+  o.method = "minmax";
+  o.threads = 1;
+  o.bias_correction = BiasCorrectionMode::kAuto;
+  auto r = Quantize(TinyConv(true, false), calib, o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const BiasCorrectionReport& b = r->bias_correction;
+  EXPECT_TRUE(b.applied);
+  ASSERT_TRUE(b.calib_sqnr_without_db.has_value() && b.calib_sqnr_with_db.has_value());
+  EXPECT_GT(*b.calib_sqnr_with_db, *b.calib_sqnr_without_db + 3);
+  o.bias_correction = BiasCorrectionMode::kOn;
+  auto on = Quantize(TinyConv(true, false), calib, o);
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_EQ(on->graph.initializers.at("b_quantized").data<int32_t>()[0],
+            r->graph.initializers.at("b_quantized").data<int32_t>()[0]);
+}
+
+// ... and drops it when it does not: an exactly representable Gemm (integer
+// inputs 0..255 give scale 1, weights +-1 and 0 are exact) has no error to fix.
+TEST(BiasCorrectionTest, AutoDropsACorrectionThatDoesNotHelp) {
+  ir::Graph g;
+  g.inputs.push_back({"x", ir::DType::kF32, ir::Shape({ir::kDynamicDim, 2})});
+  g.outputs.push_back({"y", ir::DType::kF32, {}});
+  g.initializers["W"] =
+      ir::Tensor::FromF32(ir::Shape{2, 2}, std::vector<float>{1.0f, 0.0f, -1.0f, 1.0f});
+  g.initializers["C"] = ir::Tensor::FromF32(ir::Shape{2}, std::vector<float>{0.0f, 0.0f});
+  g.nodes.push_back(MakeNode("fc", "Gemm", {"x", "W", "C"}, {"y"}, {{"transB", int64_t{1}}}));
+  std::vector<float> v;
+  for (int i = 0; i < 64; ++i) {
+    v.push_back(static_cast<float>(i * 4 % 256));
+    v.push_back(static_cast<float>(255 - i * 3 % 256));
+  }
+  v[0] = 0.0f;
+  v[1] = 255.0f;
+  io::Dataset data;
+  data.images = ir::Tensor::FromF32(ir::Shape{64, 2}, v);
+  QuantizeOptions o;
+  o.method = "minmax";
+  o.threads = 1;
+  auto r = Quantize(g, data, o);  // kAuto is the default
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->bias_correction.applied);
+  EXPECT_TRUE(r->bias_correction.nodes.empty());
+  ASSERT_TRUE(r->bias_correction.calib_sqnr_without_db.has_value());
+  EXPECT_FALSE(*r->bias_correction.calib_sqnr_with_db > *r->bias_correction.calib_sqnr_without_db);
+}
+
+TEST(BiasCorrectionTest, ModeNamesRoundTrip) {
+  for (BiasCorrectionMode m :
+       {BiasCorrectionMode::kOff, BiasCorrectionMode::kOn, BiasCorrectionMode::kAuto}) {
+    auto parsed = ParseBiasCorrectionMode(BiasCorrectionModeName(m));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, m);
+  }
+  EXPECT_EQ(ParseBiasCorrectionMode("yes").status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(BiasCorrectionTest, ChoosesConvAndPlainGemmWithQuantizedWeights) {

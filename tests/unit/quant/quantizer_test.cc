@@ -283,7 +283,7 @@ TEST(QuantizerTest, GemmBiasAndWeightsAsComputedByHand) {
   io::Dataset data;
   data.images = ir::Tensor::FromF32(ir::Shape{2, 2}, std::vector<float>{-1.0f, 3.0f, 0.5f, 0.25f});
   QuantizeOptions o = SmallOptions();
-  o.bias_correction = false;  // the hand computation is of the uncorrected bias
+  o.bias_correction = BiasCorrectionMode::kOff;  // the hand computation is of the uncorrected bias
   auto r = Quantize(g, data, o);
   ASSERT_TRUE(r.ok()) << r.status();
   const ir::Graph& q = r->graph;
