@@ -5,6 +5,7 @@
 // agreement with fp32 and the SQNR of the output logits. Runs the QDQ
 // simulation (float ops between DQ and Q), which the lowered int8 kernels
 // match. Diagnostic only; not run by CI.
+//   --mode lowering: lowered int8 vs the QDQ simulation, image by image
 //   --mode full:    all quantized
 //   --mode summary: all quantized / weights only / activations only
 //   --mode only:    each quantized tensor alone (weights and activations)
@@ -205,7 +206,18 @@ int main(int argc, char** argv) {
     (s.constant ? consts : acts).insert(s.source);
   }
   const std::string mode = absl::GetFlag(FLAGS_mode);
-  if (mode == "full") {
+  if (mode == "lowering") {
+    // The lowered int8 kernels against the QDQ simulation, image by image.
+    for (const io::Dataset* d : {&calib, &test}) {
+      const std::vector<float> sim = Logits(q.graph, *d, false);
+      const std::vector<float> low = Logits(q.graph, *d, true);
+      float max_diff = 0;
+      for (size_t i = 0; i < sim.size(); ++i) max_diff = std::max(max_diff, std::abs(sim[i] - low[i]));
+      const Score s = Compare(sim, low, classes, {});
+      std::printf("%s: %zu images, top-1 agreement lowered vs simulation %.2f %%, max |logit diff| %g\n",
+                  d == &calib ? "calibration" : "test", sim.size() / classes, s.agreement, max_diff);
+    }
+  } else if (mode == "full") {
     measure("everything", {});
   } else if (mode == "summary") {
     measure("everything", {});
