@@ -1,7 +1,8 @@
 // Empirical bias correction: a known mean shift injected through weight
 // rounding is measured and removed (on the calibration images and on fresh
-// ones), a node without bias gets one, a fused activation does not hide the
-// pre-activation shift, and only correctable nodes are chosen.
+// ones), a node without bias gets one, a Conv with a fused Relu is corrected
+// too, auto keeps a helpful correction and drops a useless one, and only
+// correctable nodes are chosen.
 #include "core/quant/bias_correction.h"
 
 #include <gtest/gtest.h>
@@ -113,8 +114,9 @@ TEST(BiasCorrectionTest, AddsABiasWhereThereIsNone) {
   EXPECT_TRUE(r.graph.nodes.back().HasInput(2));
 }
 
-// The preparation fuses the Relu into the Conv; the correction must measure
-// before it (every pre-activation is positive here, so the shift is the same).
+// The preparation fuses the Relu into the Conv; the probe strips it and
+// measures before it (every pre-activation is positive here, so the output
+// shift equals the pre-activation shift).
 TEST(BiasCorrectionTest, MeasuresBeforeAFusedActivation) {
   const io::Dataset calib = TwoChannelData(64, 4);
   const ir::Graph g = TinyConv(/*with_bias=*/true, /*relu=*/true);
