@@ -38,6 +38,13 @@ std::vector<QuantizedTensorInfo> TensorTable(
 
 // Applies options.bias_correction: `prepared`'s biases are replaced by the
 // corrected ones when the correction is kept.
+constexpr int64_t kBiasCorrectionMaxImages = 256;
+constexpr int kBiasCorrectionBatch = 128;
+int64_t BiasCorrectionImages(int64_t calibration_images) {
+  return calibration_images > 0 ? std::min(calibration_images, kBiasCorrectionMaxImages)
+                                : kBiasCorrectionMaxImages;
+}
+
 absl::StatusOr<BiasCorrectionReport> MaybeCorrectBiases(ir::Graph& prepared,
                                                         const QdqRewrite& to_qdq,
                                                         const io::Dataset& calibration,
@@ -49,16 +56,16 @@ absl::StatusOr<BiasCorrectionReport> MaybeCorrectBiases(ir::Graph& prepared,
   if (nodes.empty()) return report;
   ir::Graph corrected = prepared;
   BiasCorrectionOptions bc;
-  bc.num_images = options.num_images;
-  bc.batch_size = options.batch_size;
+  bc.num_images = BiasCorrectionImages(options.num_images);
+  bc.batch_size = kBiasCorrectionBatch;
   bc.threads = options.threads;
   bc.cancelled = options.cancelled;
   FP_ASSIGN_OR_RETURN(std::vector<CorrectedBias> done,
                       CorrectBiases(corrected, nodes, to_qdq, calibration, bc));
   if (options.bias_correction == BiasCorrectionMode::kAuto) {
     OutputErrorOptions oe;
-    oe.num_images = options.num_images;
-    oe.batch_size = options.batch_size;
+    oe.num_images = BiasCorrectionImages(options.num_images);
+    oe.batch_size = kBiasCorrectionBatch;
     oe.threads = options.threads;
     FP_ASSIGN_OR_RETURN(double without, OutputSqnrDb(prepared, uncorrected, calibration, oe));
     FP_ASSIGN_OR_RETURN(ir::Graph corrected_qdq, to_qdq(corrected));
