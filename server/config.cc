@@ -22,6 +22,9 @@ ABSL_FLAG(int64_t, max_upload_bytes, int64_t{1} << 30, "largest model or dataset
 ABSL_FLAG(std::string, auth_token_file, "",
           "file holding a bearer token required on management RPCs (empty: none)");
 ABSL_FLAG(bool, auth_inference, false, "require the token on inference RPCs too");
+ABSL_FLAG(bool, log_requests, false,
+          "log every inference request (JSON line: request id, model, version, code, ms); "
+          "failed ones are always logged");
 ABSL_FLAG(std::string, tls_cert, "", "server certificate chain (PEM); with --tls_key enables TLS");
 ABSL_FLAG(std::string, tls_key, "", "server private key (PEM)");
 ABSL_FLAG(std::string, tls_client_ca, "",
@@ -69,6 +72,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   c.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   c.max_upload_bytes = absl::GetFlag(FLAGS_max_upload_bytes);
   c.auth_inference = absl::GetFlag(FLAGS_auth_inference);
+  c.log_requests = absl::GetFlag(FLAGS_log_requests);
   c.tls_cert = absl::GetFlag(FLAGS_tls_cert);
   c.tls_key = absl::GetFlag(FLAGS_tls_key);
   c.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);

@@ -36,6 +36,7 @@ struct ServerConfig {
   int64_t max_upload_bytes = int64_t{1} << 30;
   std::string auth_token;  // empty: no token
   bool auth_inference = false;
+  bool log_requests = false;  // a log line per ModelInfer, not only failed ones
   std::string tls_cert;  // PEM paths; cert+key enable TLS
   std::string tls_key;
   std::string tls_client_ca;  // set: mutual TLS (clients must present a cert)

@@ -60,7 +60,7 @@ double BatchSum(const Metrics& m) {
 struct Result {
   absl::Notification done;
   absl::StatusOr<std::vector<ir::Tensor>> outputs;
-  InferDone Callback() {
+  InferTensorsDone Callback() {
     return [this](absl::StatusOr<std::vector<ir::Tensor>> out) {
       outputs = std::move(out);
       done.Notify();
