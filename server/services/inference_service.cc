@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "core/util/status_macros.h"
@@ -120,7 +121,7 @@ void InferenceService::LogInfer(const inference::ModelInferRequest& request,
   std::string model = version != nullptr ? version->model() : request.model_name();
   std::string number =
       version != nullptr ? absl::StrCat(version->version()) : request.model_version();
-  std::string ms = absl::StrCat(absl::ToDoubleMilliseconds(absl::Now() - start));
+  std::string ms = absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(absl::Now() - start));
   std::string code(GrpcCodeName(status.error_code()));
   if (status.ok()) {
     LogInfo("inference request", {{"request_id", std::move(id)},
