@@ -51,6 +51,9 @@ ABSL_FLAG(std::string, images_per_request, "1",
 ABSL_FLAG(double, seconds, 5, "measured seconds per point (after 0.5 s warm-up)");
 ABSL_FLAG(std::string, store, "", "fixpointd's store directory: also measure in-process");
 ABSL_FLAG(int, inproc_batch, 64, "in-process batch size");
+ABSL_FLAG(int, inproc_threads, 0,
+          "in-process intra-op threads; 0 = all hardware threads (the aim's reference). On a "
+          "busy host OpenMP's barriers make 0 collapse; 1 is steadier there");
 ABSL_FLAG(std::string, images, "/usr/share/datasets/fashion-mnist/t10k-images-idx3-ubyte.gz",
           "images sent (first 1024; random if unreadable)");
 ABSL_FLAG(std::string, client_api, "callback",
@@ -288,7 +291,7 @@ std::vector<float> LoadImages() {
   return v;
 }
 
-// Images/s of Session::Run (all threads) on `session` at batch
+// Images/s of Session::Run (--inproc_threads) on `session` at batch
 // --inproc_batch, for `seconds`.
 struct InProcessPoint {
   double images_per_s = 0, cpu_us_per_image = 0;
@@ -422,7 +425,9 @@ int main(int argc, char** argv) {
                           ? "int8"
                           : "fp32";
       auto graph = fixpoint::io::ImportOnnxFile(dir + "/model.onnx");
-      auto created = graph.ok() ? fixpoint::runtime::Session::Create(*std::move(graph), {})
+      fixpoint::runtime::SessionOptions options;
+      options.intra_op_threads = absl::GetFlag(FLAGS_inproc_threads);
+      auto created = graph.ok() ? fixpoint::runtime::Session::Create(*std::move(graph), options)
                                 : absl::StatusOr<std::unique_ptr<fixpoint::runtime::Session>>(
                                       graph.status());
       if (!created.ok()) {
