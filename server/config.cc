@@ -1,7 +1,9 @@
 #include "server/config.h"
 
+#include <algorithm>
 #include <fstream>
 #include <sstream>
+#include <thread>
 
 #include "absl/flags/flag.h"
 #include "absl/strings/ascii.h"
@@ -22,6 +24,9 @@ ABSL_FLAG(int64_t, max_upload_bytes, int64_t{1} << 30, "largest model or dataset
 ABSL_FLAG(std::string, auth_token_file, "",
           "file holding a bearer token required on management RPCs (empty: none)");
 ABSL_FLAG(bool, auth_inference, false, "require the token on inference RPCs too");
+ABSL_FLAG(bool, log_requests, false,
+          "log every inference request (JSON line: request id, model, version, code, ms); "
+          "failed ones are always logged");
 ABSL_FLAG(std::string, tls_cert, "", "server certificate chain (PEM); with --tls_key enables TLS");
 ABSL_FLAG(std::string, tls_key, "", "server private key (PEM)");
 ABSL_FLAG(std::string, tls_client_ca, "",
@@ -33,8 +38,12 @@ ABSL_FLAG(int, max_batch, 64,
           "dynamic batcher: largest batch (a request with more items is refused)");
 ABSL_FLAG(int64_t, batch_delay_us, 500, "dynamic batcher: longest wait for a fuller batch");
 ABSL_FLAG(int, max_queue, 1024, "dynamic batcher: queued requests per version before rejecting");
-ABSL_FLAG(int, batch_threads, 1, "dynamic batcher: batches run at once per version");
-ABSL_FLAG(int, intra_op_threads, 0, "threads per inference batch; 0 = all hardware threads");
+ABSL_FLAG(int, batch_threads, 0,
+          "dynamic batcher: batches run at once per version; 0 = one per hardware thread");
+ABSL_FLAG(int, intra_op_threads, 1,
+          "threads per inference batch; 0 = all hardware threads. The default (whole batches in "
+          "parallel, one thread each) keeps OpenMP's barriers from competing with gRPC's threads "
+          "for the cores");
 
 namespace fixpoint::server {
 namespace {
@@ -69,6 +78,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   c.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
   c.max_upload_bytes = absl::GetFlag(FLAGS_max_upload_bytes);
   c.auth_inference = absl::GetFlag(FLAGS_auth_inference);
+  c.log_requests = absl::GetFlag(FLAGS_log_requests);
   c.tls_cert = absl::GetFlag(FLAGS_tls_cert);
   c.tls_key = absl::GetFlag(FLAGS_tls_key);
   c.tls_client_ca = absl::GetFlag(FLAGS_tls_client_ca);
@@ -78,6 +88,9 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   c.serving.batch_delay_us = absl::GetFlag(FLAGS_batch_delay_us);
   c.serving.max_queue = absl::GetFlag(FLAGS_max_queue);
   c.serving.batch_threads = absl::GetFlag(FLAGS_batch_threads);
+  if (c.serving.batch_threads == 0) {
+    c.serving.batch_threads = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
+  }
   c.serving.intra_op_threads = absl::GetFlag(FLAGS_intra_op_threads);
 
   if (c.listen.empty()) return absl::InvalidArgumentError("--listen must not be empty");
@@ -93,7 +106,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
                          Positive("max_batch", c.serving.max_batch),
                          Positive("batch_delay_us", c.serving.batch_delay_us, 0),
                          Positive("max_queue", c.serving.max_queue),
-                         Positive("batch_threads", c.serving.batch_threads),
+                         Positive("batch_threads", c.serving.batch_threads, 0),
                          Positive("intra_op_threads", c.serving.intra_op_threads, 0)}) {
     if (!s.ok()) return s;
   }

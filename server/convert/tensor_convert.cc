@@ -5,7 +5,6 @@
 #include <type_traits>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "core/util/status_macros.h"
@@ -152,8 +151,8 @@ absl::Status FillFromTyped(const InputTensor& in, ir::Tensor* t) {
 }
 
 // Checks `in`'s datatype and shape against the model's input `want`; on
-// success returns a zero tensor of the request's shape to fill.
-absl::StatusOr<ir::Tensor> CheckedTensor(const InputTensor& in, const ir::ValueInfo& want) {
+// success returns the request's shape.
+absl::StatusOr<ir::Shape> CheckedShape(const InputTensor& in, const ir::ValueInfo& want) {
   std::optional<ir::DType> dtype = ParseKServeDatatype(in.datatype());
   if (!dtype.has_value()) {
     return InputError(in.name(), absl::StrCat("unknown datatype '", in.datatype(), "'"));
@@ -162,12 +161,11 @@ absl::StatusOr<ir::Tensor> CheckedTensor(const InputTensor& in, const ir::ValueI
     return InputError(in.name(), absl::StrCat("model expects ", KServeDatatype(want.dtype),
                                               ", got ", in.datatype()));
   }
-  const std::vector<int64_t> want_dims = KServeShape(want.shape);
   if (in.shape_size() != want.shape.rank()) {
     return InputError(in.name(),
                       absl::StrCat("shape ", DimsString(in.shape()), " has rank ", in.shape_size(),
-                                   ", the model expects ", DimsString(want_dims), " (rank ",
-                                   want.shape.rank(), ")"));
+                                   ", the model expects ", DimsString(KServeShape(want.shape)),
+                                   " (rank ", want.shape.rank(), ")"));
   }
   int64_t elements = 1;
   for (int d = 0; d < in.shape_size(); ++d) {
@@ -183,38 +181,43 @@ absl::StatusOr<ir::Tensor> CheckedTensor(const InputTensor& in, const ir::ValueI
                                        " is 0; at least 1 is needed"));
       }
     } else if (dim != want.shape[d]) {
-      return InputError(
-          in.name(), absl::StrCat("shape ", DimsString(in.shape()), " does not match the model's ",
-                                  DimsString(want_dims), " at dimension ", d));
+      return InputError(in.name(), absl::StrCat("shape ", DimsString(in.shape()),
+                                                " does not match the model's ",
+                                                DimsString(KServeShape(want.shape)),
+                                                " at dimension ", d));
     }
     if (dim > 0 && elements > kMaxElements / dim) {
       return InputError(in.name(), absl::StrCat("shape ", DimsString(in.shape()), " is too large"));
     }
     elements *= dim;
   }
-  return ir::Tensor(*dtype, ir::Shape(std::vector<int64_t>(in.shape().begin(), in.shape().end())));
+  return ir::Shape(std::vector<int64_t>(in.shape().begin(), in.shape().end()));
+}
+
+// The model's input names, quoted, for messages.
+std::string InputNames(std::span<const ir::ValueInfo> model_inputs) {
+  std::vector<std::string> names;
+  for (const ir::ValueInfo& v : model_inputs) names.push_back(absl::StrCat("'", v.name, "'"));
+  return absl::StrJoin(names, ", ");
 }
 
 // Request-level checks: names unique and known, every model input given,
 // raw_input_contents coherent. Returns, per model input, the request index.
 absl::StatusOr<std::vector<int>> MatchInputs(const inference::ModelInferRequest& request,
                                              std::span<const ir::ValueInfo> model_inputs) {
-  absl::flat_hash_map<std::string, int> model_index;
-  std::vector<std::string> names;
-  for (size_t i = 0; i < model_inputs.size(); ++i) {
-    model_index[model_inputs[i].name] = static_cast<int>(i);
-    names.push_back(absl::StrCat("'", model_inputs[i].name, "'"));
-  }
+  // Models have a handful of inputs: a linear search beats building a map
+  // for every request.
   std::vector<int> request_index(model_inputs.size(), -1);
   for (int r = 0; r < request.inputs_size(); ++r) {
     const std::string& name = request.inputs(r).name();
-    auto it = model_index.find(name);
-    if (it == model_index.end()) {
+    size_t i = 0;
+    while (i < model_inputs.size() && model_inputs[i].name != name) ++i;
+    if (i == model_inputs.size()) {
       return absl::InvalidArgumentError(absl::StrCat(
-          "the model has no input '", name, "' (inputs: ", absl::StrJoin(names, ", "), ")"));
+          "the model has no input '", name, "' (inputs: ", InputNames(model_inputs), ")"));
     }
-    if (request_index[it->second] >= 0) return InputError(name, "given more than once");
-    request_index[it->second] = r;
+    if (request_index[i] >= 0) return InputError(name, "given more than once");
+    request_index[i] = r;
   }
   for (size_t i = 0; i < model_inputs.size(); ++i) {
     if (request_index[i] < 0) return InputError(model_inputs[i].name, "missing from the request");
@@ -266,29 +269,45 @@ std::optional<ir::DType> ParseKServeDatatype(absl::string_view name) {
 
 std::vector<int64_t> KServeShape(const ir::Shape& shape) { return shape.dims(); }
 
-absl::StatusOr<std::vector<ir::Tensor>> RequestInputsToTensors(
-    const inference::ModelInferRequest& request, std::span<const ir::ValueInfo> model_inputs) {
+absl::StatusOr<RequestInputs> ViewRequestInputs(const inference::ModelInferRequest& request,
+                                                std::span<const ir::ValueInfo> model_inputs) {
   FP_ASSIGN_OR_RETURN(std::vector<int> request_index, MatchInputs(request, model_inputs));
   const bool raw = request.raw_input_contents_size() > 0;
-  std::vector<ir::Tensor> tensors;
-  tensors.reserve(model_inputs.size());
+  RequestInputs result;
+  result.views.reserve(model_inputs.size());
+  if (!raw) result.owned.reserve(model_inputs.size());
   for (size_t i = 0; i < model_inputs.size(); ++i) {
     const int r = request_index[i];
     const InputTensor& in = request.inputs(r);
-    FP_ASSIGN_OR_RETURN(ir::Tensor t, CheckedTensor(in, model_inputs[i]));
+    FP_ASSIGN_OR_RETURN(ir::Shape shape, CheckedShape(in, model_inputs[i]));
+    const ir::DType dtype = model_inputs[i].dtype;
     if (raw) {
       const std::string& bytes = request.raw_input_contents(r);
-      if (bytes.size() != t.ByteSize()) {
-        return InputError(in.name(), absl::StrCat(t.ByteSize(), " bytes expected for shape ",
+      ir::TensorView view{dtype, std::move(shape), const_cast<char*>(bytes.data())};
+      if (bytes.size() != view.ByteSize()) {
+        return InputError(in.name(), absl::StrCat(view.ByteSize(), " bytes expected for shape ",
                                                   DimsString(in.shape()), " ", in.datatype(),
                                                   ", got ", bytes.size()));
       }
-      if (!bytes.empty()) std::memcpy(t.raw(), bytes.data(), bytes.size());
+      result.views.push_back(std::move(view));
     } else {
+      ir::Tensor t(dtype, std::move(shape));
       FP_RETURN_IF_ERROR(FillFromTyped(in, &t));
+      result.owned.push_back(std::move(t));
     }
-    tensors.push_back(std::move(t));
   }
+  // Views of owned tensors only once `owned` no longer reallocates.
+  for (const ir::Tensor& t : result.owned) result.views.push_back(t.view());
+  return result;
+}
+
+absl::StatusOr<std::vector<ir::Tensor>> RequestInputsToTensors(
+    const inference::ModelInferRequest& request, std::span<const ir::ValueInfo> model_inputs) {
+  FP_ASSIGN_OR_RETURN(RequestInputs inputs, ViewRequestInputs(request, model_inputs));
+  if (!inputs.owned.empty()) return std::move(inputs.owned);
+  std::vector<ir::Tensor> tensors;
+  tensors.reserve(inputs.views.size());
+  for (const ir::TensorView& v : inputs.views) tensors.push_back(ir::Tensor::CopyOf(v));
   return tensors;
 }
 
@@ -322,16 +341,16 @@ absl::StatusOr<std::vector<int>> SelectOutputs(const inference::ModelInferReques
   return selected;
 }
 
-void AppendOutputs(std::span<const ir::Tensor> outputs,
+void AppendOutputs(std::span<const ir::TensorView> outputs,
                    std::span<const ir::ValueInfo> model_outputs, std::span<const int> selected,
                    inference::ModelInferResponse* response) {
   for (int i : selected) {
-    const ir::Tensor& t = outputs[i];
+    const ir::TensorView& t = outputs[i];
     auto* out = response->add_outputs();
     out->set_name(model_outputs[i].name);
-    out->set_datatype(std::string(KServeDatatype(t.dtype())));
-    for (int64_t d : t.shape().dims()) out->add_shape(d);
-    response->add_raw_output_contents(static_cast<const char*>(t.raw()), t.ByteSize());
+    out->set_datatype(std::string(KServeDatatype(t.dtype)));
+    for (int64_t d : t.shape.dims()) out->add_shape(d);
+    response->add_raw_output_contents(static_cast<const char*>(t.data), t.ByteSize());
   }
 }
 

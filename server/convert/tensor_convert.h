@@ -39,13 +39,28 @@ std::optional<ir::DType> ParseKServeDatatype(absl::string_view name);
 // the shape as a vector, for TensorMetadata.
 std::vector<int64_t> KServeShape(const ir::Shape& shape);
 
-// Converts request.inputs into one tensor per entry of `model_inputs`, in
-// that order (the request may list them in any order). Checks: every model
-// input given exactly once and no others; raw_input_contents either unused
-// or one entry per input with no input carrying `contents`; known datatype
-// equal to the model's; dimensions >= 0, rank and static dimensions equal to
-// the model's, dynamic ones >= 1; raw byte count = elements x element size,
-// typed value count = elements, in the datatype's typed field.
+// A request's inputs in the model's input order, without copying raw
+// bytes: a view of a raw input points into the request's
+// raw_input_contents (valid while the request lives and is unchanged); a
+// typed input is converted into a tensor of `owned`, which its view points
+// into (moving the struct keeps the views valid).
+struct RequestInputs {
+  std::vector<ir::TensorView> views;
+  std::vector<ir::Tensor> owned;
+};
+
+// Checks request.inputs and views them as one tensor per entry of
+// `model_inputs`, in that order (the request may list them in any order).
+// Checks: every model input given exactly once and no others;
+// raw_input_contents either unused or one entry per input with no input
+// carrying `contents`; known datatype equal to the model's; dimensions >= 0,
+// rank and static dimensions equal to the model's, dynamic ones >= 1; raw
+// byte count = elements x element size, typed value count = elements, in the
+// datatype's typed field.
+absl::StatusOr<RequestInputs> ViewRequestInputs(const inference::ModelInferRequest& request,
+                                                std::span<const ir::ValueInfo> model_inputs);
+
+// ViewRequestInputs, copied into tensors that own their bytes.
 absl::StatusOr<std::vector<ir::Tensor>> RequestInputsToTensors(
     const inference::ModelInferRequest& request, std::span<const ir::ValueInfo> model_inputs);
 
@@ -58,7 +73,7 @@ absl::StatusOr<std::vector<int>> SelectOutputs(const inference::ModelInferReques
 // Appends outputs[i] for each i in `selected` to `response`: an
 // InferOutputTensor (name from model_outputs[i], datatype, shape) and its
 // bytes in raw_output_contents.
-void AppendOutputs(std::span<const ir::Tensor> outputs,
+void AppendOutputs(std::span<const ir::TensorView> outputs,
                    std::span<const ir::ValueInfo> model_outputs, std::span<const int> selected,
                    inference::ModelInferResponse* response);
 

@@ -1,15 +1,19 @@
 #include "server/services/inference_service.h"
 
 #include <memory>
+#include <random>
+#include <span>
 #include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_join.h"
 #include "absl/time/clock.h"
 #include "core/util/status_macros.h"
 #include "server/convert/status_convert.h"
 #include "server/convert/tensor_convert.h"
+#include "server/log.h"
 
 namespace fixpoint::server {
 namespace {
@@ -24,15 +28,11 @@ grpc::ServerUnaryReactor* FinishNow(grpc::CallbackServerContext* context,
   return reactor;
 }
 
-// Counts and times one ModelInfer of a resolved version, then answers it.
-// After Finish the request and response belong to gRPC again.
-void FinishInfer(Metrics& metrics, const LoadedVersion& version, absl::Time start, bool in_flight,
-                 const absl::Status& status, grpc::ServerUnaryReactor* reactor) {
-  const grpc::Status grpc_status = ToGrpcStatus(status);
-  if (in_flight) metrics.AddInFlight(version.labels(), -1);
-  metrics.RecordRequest(version.labels(), GrpcCodeName(grpc_status.error_code()),
-                        absl::ToDoubleSeconds(absl::Now() - start));
-  reactor->Finish(grpc_status);
+// "req-" and 16 random hex digits: an id for the logs of a request that
+// came without one.
+std::string GeneratedRequestId() {
+  thread_local std::mt19937_64 random{std::random_device{}()};
+  return absl::StrCat("req-", absl::Hex(random(), absl::kZeroPad16));
 }
 
 template <typename Map>
@@ -113,45 +113,91 @@ grpc::ServerUnaryReactor* InferenceService::ModelMetadata(
   return FinishNow(context, absl::OkStatus());
 }
 
+void InferenceService::LogInfer(const inference::ModelInferRequest& request,
+                                const LoadedVersion* version, absl::Time start,
+                                const grpc::Status& status) const {
+  if (status.ok() && !options_.log_requests) return;
+  std::string id = request.id().empty() ? GeneratedRequestId() : request.id();
+  std::string model = version != nullptr ? version->model() : request.model_name();
+  std::string number =
+      version != nullptr ? absl::StrCat(version->version()) : request.model_version();
+  std::string ms = absl::StrFormat("%.3f", absl::ToDoubleMilliseconds(absl::Now() - start));
+  std::string code(GrpcCodeName(status.error_code()));
+  if (status.ok()) {
+    LogInfo("inference request", {{"request_id", std::move(id)},
+                                  {"model", std::move(model)},
+                                  {"version", std::move(number)},
+                                  {"code", std::move(code)},
+                                  {"ms", std::move(ms)}});
+    return;
+  }
+  LogWarning("inference request failed", {{"request_id", std::move(id)},
+                                           {"model", std::move(model)},
+                                           {"version", std::move(number)},
+                                           {"code", std::move(code)},
+                                           {"error", status.error_message()},
+                                           {"ms", std::move(ms)}});
+}
+
+void InferenceService::FinishInfer(const inference::ModelInferRequest& request,
+                                   const LoadedVersion& version, absl::Time start, bool in_flight,
+                                   const absl::Status& status,
+                                   grpc::ServerUnaryReactor* reactor) const {
+  const grpc::Status grpc_status = ToGrpcStatus(status);
+  if (in_flight) metrics_.AddInFlight(version.labels(), -1);
+  metrics_.RecordRequest(version.labels(), GrpcCodeName(grpc_status.error_code()),
+                         absl::ToDoubleSeconds(absl::Now() - start));
+  LogInfer(request, &version, start, grpc_status);
+  reactor->Finish(grpc_status);  // the request and response belong to gRPC again
+}
+
 grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerContext* context,
                                                        const inference::ModelInferRequest* request,
                                                        inference::ModelInferResponse* response) {
-  if (absl::Status denied = Authorize(*context, options_.auth_inference); !denied.ok()) {
-    return FinishNow(context, denied);
-  }
   const absl::Time start = absl::Now();
-  absl::StatusOr<std::shared_ptr<const LoadedVersion>> resolved =
-      models_.Resolve(request->model_name(), request->model_version());
-  if (!resolved.ok()) return FinishNow(context, resolved.status());
-  std::shared_ptr<const LoadedVersion> v = std::move(*resolved);
   grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
-  const std::string where = absl::StrCat("model '", v->model(), "' version ", v->version());
+  absl::Status denied = Authorize(*context, options_.auth_inference);
+  absl::StatusOr<std::shared_ptr<const LoadedVersion>> resolved =
+      denied.ok() ? models_.Resolve(request->model_name(), request->model_version()) : denied;
+  if (!resolved.ok()) {
+    // Not counted in the metrics: unknown names would make unbounded labels.
+    const grpc::Status status = ToGrpcStatus(resolved.status());
+    LogInfer(*request, nullptr, start, status);
+    reactor->Finish(status);
+    return reactor;
+  }
+  std::shared_ptr<const LoadedVersion> v = std::move(*resolved);
 
-  absl::StatusOr<std::vector<ir::Tensor>> inputs = RequestInputsToTensors(*request, v->inputs());
+  absl::StatusOr<RequestInputs> inputs = ViewRequestInputs(*request, v->inputs());
   absl::StatusOr<std::vector<int>> selected = SelectOutputs(*request, v->outputs());
   if (!inputs.ok() || !selected.ok()) {
     const absl::Status error = !inputs.ok() ? inputs.status() : selected.status();
-    FinishInfer(metrics_, *v, start, false, WithContext(error, where), reactor);
+    FinishInfer(*request, *v, start, false,
+                WithContext(error, absl::StrCat("model '", v->model(), "' version ",
+                                                v->version())),
+                reactor);
     return reactor;
   }
 
   metrics_.AddInFlight(v->labels(), 1);
   // The completion owns a reference to the version: it stays alive (and its
-  // batcher running) until this request is answered, even if unloaded.
+  // batcher running) until this request is answered, even if unloaded. The
+  // input views point into `request`, which lives until Finish.
   const LoadedVersion& version = *v;
   absl::Status submitted = version.batcher().Submit(
-      std::move(*inputs),
-      [this, v, request, response, reactor, start,
-       selected = std::move(*selected)](absl::StatusOr<std::vector<ir::Tensor>> outputs) {
+      std::move(inputs->views),
+      [this, v, request, response, reactor, start, selected = std::move(*selected)](
+          absl::StatusOr<std::span<const ir::TensorView>> outputs) {
         if (outputs.ok()) {
           response->set_model_name(v->model());
           response->set_model_version(absl::StrCat(v->version()));
           response->set_id(request->id());
           AppendOutputs(*outputs, v->outputs(), selected, response);
         }
-        FinishInfer(metrics_, *v, start, true, outputs.status(), reactor);
-      });
-  if (!submitted.ok()) FinishInfer(metrics_, version, start, true, submitted, reactor);
+        FinishInfer(*request, *v, start, true, outputs.status(), reactor);
+      },
+      std::move(inputs->owned));
+  if (!submitted.ok()) FinishInfer(*request, version, start, true, submitted, reactor);
   return reactor;
 }
 

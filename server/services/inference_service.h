@@ -27,6 +27,9 @@ struct InferenceServiceOptions {
   // `auth_inference`. ServerLive / ServerReady never do (probes).
   const TokenAuth* auth = nullptr;
   bool auth_inference = false;
+  // Log every ModelInfer (a JSON line with the request id, model, version,
+  // code and milliseconds), not only the failed ones.
+  bool log_requests = false;
 };
 
 class InferenceService final : public inference::GRPCInferenceService::CallbackService {
@@ -57,12 +60,15 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   grpc::ServerUnaryReactor* ModelMetadata(grpc::CallbackServerContext* context,
                                           const inference::ModelMetadataRequest* request,
                                           inference::ModelMetadataResponse* response) override;
-  // Resolves the version, converts the inputs (INVALID_ARGUMENT naming the
-  // input), queues them (RESOURCE_EXHAUSTED when the queue is full) and
-  // answers with the requested outputs (all when none is named) in
+  // Resolves the version, checks the inputs (INVALID_ARGUMENT naming the
+  // input), queues views of them (RESOURCE_EXHAUSTED when the queue is full)
+  // and answers with the requested outputs (all when none is named) in
   // raw_output_contents, echoing `id`. Counts the request in
   // fixpoint_inference_requests_total by code and times it — only once the
   // version is resolved: unknown names would make unbounded label values.
+  // Every failed request is logged (request id — the request's `id` or a
+  // generated "req-..." —, model, version, code, message); successful ones
+  // with options.log_requests.
   grpc::ServerUnaryReactor* ModelInfer(grpc::CallbackServerContext* context,
                                        const inference::ModelInferRequest* request,
                                        inference::ModelInferResponse* response) override;
@@ -83,6 +89,15 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
  private:
   // The token check of `options_.auth` when `required`.
   absl::Status Authorize(const grpc::CallbackServerContext& context, bool required) const;
+  // The log line of one answered ModelInfer (see ModelInfer); `version` is
+  // null when the request named no servable version.
+  void LogInfer(const inference::ModelInferRequest& request, const LoadedVersion* version,
+                absl::Time start, const grpc::Status& status) const;
+  // Counts, times and logs one ModelInfer of a resolved version, then
+  // answers it.
+  void FinishInfer(const inference::ModelInferRequest& request, const LoadedVersion& version,
+                   absl::Time start, bool in_flight, const absl::Status& status,
+                   grpc::ServerUnaryReactor* reactor) const;
   ModelManager& models_;
   Metrics& metrics_;
   const Readiness& readiness_;

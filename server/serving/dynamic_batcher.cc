@@ -1,5 +1,6 @@
 #include "server/serving/dynamic_batcher.h"
 
+#include <cstdint>
 #include <cstring>
 #include <utility>
 
@@ -9,16 +10,31 @@
 namespace fixpoint::server {
 namespace {
 
-// Dtypes and dimensions after the first: requests with equal signatures can
-// be concatenated along dimension 0.
-std::string ItemSignature(const std::vector<ir::Tensor>& inputs) {
-  std::string s;
-  for (const ir::Tensor& t : inputs) {
-    absl::StrAppend(&s, ir::DTypeName(t.dtype()), "[");
-    for (int d = 1; d < t.shape().rank(); ++d) absl::StrAppend(&s, t.shape()[d], ",");
-    absl::StrAppend(&s, "];");
+// Whether two requests' inputs can be concatenated along dimension 0: the
+// same dtypes and the same dimensions after the first.
+bool SameItems(const std::vector<ir::TensorView>& a, const std::vector<ir::TensorView>& b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const ir::Shape& x = a[i].shape;
+    const ir::Shape& y = b[i].shape;
+    if (a[i].dtype != b[i].dtype || x.rank() != y.rank()) return false;
+    for (int d = 1; d < x.rank(); ++d) {
+      if (x[d] != y[d]) return false;
+    }
   }
-  return s;
+  return true;
+}
+
+// ir::Tensor's alignment: what kernels may assume of their inputs.
+bool Aligned(const void* p) { return reinterpret_cast<uintptr_t>(p) % 64 == 0; }
+
+// `t` with dimension 0 set to `rows`, starting `offset` rows in.
+ir::TensorView Rows(const ir::TensorView& t, int64_t offset, int64_t rows) {
+  const size_t row_bytes = t.ByteSize() / static_cast<size_t>(t.shape[0]);
+  std::vector<int64_t> dims = t.shape.dims();
+  dims[0] = rows;
+  return ir::TensorView{t.dtype, ir::Shape(std::move(dims)),
+                        static_cast<std::byte*>(t.data) + offset * row_bytes};
 }
 
 bool LeadingDimIsDynamic(const std::vector<ir::ValueInfo>& values) {
@@ -26,35 +42,6 @@ bool LeadingDimIsDynamic(const std::vector<ir::ValueInfo>& values) {
     if (v.shape.rank() == 0 || v.shape[0] != ir::kDynamicDim) return false;
   }
   return true;
-}
-
-// Row `offset` .. offset + rows of `t` (a tensor with dimension 0 >= that).
-ir::Tensor Rows(const ir::Tensor& t, int64_t offset, int64_t rows) {
-  std::vector<int64_t> dims = t.shape().dims();
-  const size_t row_bytes = t.ByteSize() / static_cast<size_t>(dims[0]);
-  dims[0] = rows;
-  ir::Tensor part(t.dtype(), ir::Shape(std::move(dims)));
-  if (part.ByteSize() > 0) {
-    std::memcpy(part.raw(), static_cast<const std::byte*>(t.raw()) + offset * row_bytes,
-                part.ByteSize());
-  }
-  return part;
-}
-
-// `parts` (same dtype and item shape) stacked along dimension 0 into one
-// tensor of `total` items.
-ir::Tensor Concatenate(const std::vector<const ir::Tensor*>& parts, int64_t total) {
-  std::vector<int64_t> dims = parts[0]->shape().dims();
-  dims[0] = total;
-  ir::Tensor merged(parts[0]->dtype(), ir::Shape(std::move(dims)));
-  size_t offset = 0;
-  for (const ir::Tensor* t : parts) {
-    if (t->ByteSize() > 0) {
-      std::memcpy(static_cast<std::byte*>(merged.raw()) + offset, t->raw(), t->ByteSize());
-    }
-    offset += t->ByteSize();
-  }
-  return merged;
 }
 
 }  // namespace
@@ -99,18 +86,19 @@ std::string DynamicBatcher::Describe() const {
   return absl::StrCat("model '", labels_.model, "' version ", labels_.version);
 }
 
-absl::Status DynamicBatcher::Submit(std::vector<ir::Tensor> inputs, InferDone done) {
+absl::Status DynamicBatcher::Submit(std::vector<ir::TensorView> inputs, InferDone done,
+                                   std::vector<ir::Tensor> keep_alive) {
   Pending p;
-  if (!batching_ && !inputs.empty() && inputs[0].shape().rank() > 0) {
-    p.items = inputs[0].shape()[0];  // for the batch-size metric only
+  if (!batching_ && !inputs.empty() && inputs[0].shape.rank() > 0) {
+    p.items = inputs[0].shape[0];  // for the batch-size metric only
   }
   if (batching_) {
-    p.items = inputs.empty() ? 1 : inputs[0].shape()[0];
-    for (const ir::Tensor& t : inputs) {
-      if (t.shape().rank() == 0 || t.shape()[0] != p.items) {
+    p.items = inputs.empty() ? 1 : inputs[0].shape[0];
+    for (const ir::TensorView& t : inputs) {
+      if (t.shape.rank() == 0 || t.shape[0] != p.items) {
         return absl::InvalidArgumentError(
             absl::StrCat("every input needs the same dimension 0 (the batch); got ", p.items,
-                         " and ", t.shape().ToString()));
+                         " and ", t.shape.ToString()));
       }
     }
     if (p.items > options_.max_batch_size) {
@@ -118,9 +106,9 @@ absl::Status DynamicBatcher::Submit(std::vector<ir::Tensor> inputs, InferDone do
                                                      Describe(), "'s maximum batch size ",
                                                      options_.max_batch_size));
     }
-    p.signature = ItemSignature(inputs);
   }
   p.inputs = std::move(inputs);
+  p.keep_alive = std::move(keep_alive);
   p.done = std::move(done);
   p.enqueued = absl::Now();
   absl::MutexLock lock(&mu_);
@@ -132,6 +120,22 @@ absl::Status DynamicBatcher::Submit(std::vector<ir::Tensor> inputs, InferDone do
   queued_items_ += p.items;
   queue_.push_back(std::move(p));
   return absl::OkStatus();
+}
+
+absl::Status DynamicBatcher::Submit(std::vector<ir::Tensor> inputs, InferTensorsDone done) {
+  std::vector<ir::TensorView> views;
+  views.reserve(inputs.size());
+  for (const ir::Tensor& t : inputs) views.push_back(t.view());
+  return Submit(
+      std::move(views),
+      [done = std::move(done)](absl::StatusOr<std::span<const ir::TensorView>> out) mutable {
+        if (!out.ok()) return done(out.status());
+        std::vector<ir::Tensor> copies;
+        copies.reserve(out->size());
+        for (const ir::TensorView& v : *out) copies.push_back(ir::Tensor::CopyOf(v));
+        done(std::move(copies));
+      },
+      std::move(inputs));  // the views point into these tensors' buffers
 }
 
 void DynamicBatcher::Stop() {
@@ -153,6 +157,7 @@ bool DynamicBatcher::BatchFullOrStopping() const {
 }
 
 void DynamicBatcher::WorkerLoop() {
+  Scratch scratch;
   while (true) {
     std::vector<Pending> batch;
     {
@@ -171,7 +176,7 @@ void DynamicBatcher::WorkerLoop() {
       }
       batch = TakeBatch();
     }
-    RunBatch(std::move(batch));
+    RunBatch(std::move(batch), scratch);
   }
 }
 
@@ -184,7 +189,7 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::TakeBatch() {
     std::deque<Pending> kept;
     while (!queue_.empty()) {
       Pending& p = queue_.front();
-      if (p.signature == batch[0].signature && items + p.items <= options_.max_batch_size) {
+      if (items + p.items <= options_.max_batch_size && SameItems(p.inputs, batch[0].inputs)) {
         items += p.items;
         batch.push_back(std::move(p));
       } else {
@@ -198,7 +203,7 @@ std::vector<DynamicBatcher::Pending> DynamicBatcher::TakeBatch() {
   return batch;
 }
 
-void DynamicBatcher::RunBatch(std::vector<Pending> batch) {
+void DynamicBatcher::RunBatch(std::vector<Pending> batch, Scratch& scratch) {
   const absl::Time start = absl::Now();
   int64_t total = 0;
   for (const Pending& p : batch) {
@@ -207,23 +212,47 @@ void DynamicBatcher::RunBatch(std::vector<Pending> batch) {
   }
   metrics_.RecordBatch(labels_, total);
 
-  if (batch.size() == 1) {  // a lone request runs on its own tensors
-    std::vector<ir::TensorView> views;
-    for (const ir::Tensor& t : batch[0].inputs) views.push_back(t.view());
-    absl::StatusOr<std::vector<ir::Tensor>> out = session_->Run(views);
-    if (!out.ok()) out = WithContext(out.status(), Describe());
-    batch[0].done(std::move(out));
-    return;
+  // Inputs: a lone request's own bytes when they are aligned like a tensor's;
+  // otherwise the requests' bytes copied, one after the other, into this
+  // worker's buffer for that input.
+  const size_t n_inputs = batch[0].inputs.size();
+  if (scratch.inputs.size() < n_inputs) scratch.inputs.resize(n_inputs);
+  scratch.views.clear();
+  for (size_t i = 0; i < n_inputs; ++i) {
+    const ir::TensorView& first = batch[0].inputs[i];
+    if (batch.size() == 1 && Aligned(first.data)) {
+      scratch.views.push_back(first);
+      continue;
+    }
+    size_t bytes = 0;
+    for (const Pending& p : batch) bytes += p.inputs[i].ByteSize();
+    ir::Tensor& buffer = scratch.inputs[i];
+    if (buffer.ByteSize() < bytes) {
+      buffer = ir::Tensor(ir::DType::kU8, ir::Shape({static_cast<int64_t>(bytes)}));
+    }
+    size_t offset = 0;
+    for (const Pending& p : batch) {
+      const ir::TensorView& part = p.inputs[i];
+      if (part.ByteSize() > 0) {
+        std::memcpy(static_cast<std::byte*>(buffer.raw()) + offset, part.data, part.ByteSize());
+      }
+      offset += part.ByteSize();
+    }
+    ir::Shape shape = first.shape;
+    if (batch.size() > 1) {
+      std::vector<int64_t> dims = shape.dims();
+      dims[0] = total;
+      shape = ir::Shape(std::move(dims));
+    }
+    scratch.views.push_back(ir::TensorView{first.dtype, std::move(shape), buffer.raw()});
   }
-  std::vector<std::vector<const ir::Tensor*>> parts(batch[0].inputs.size());
-  for (const Pending& p : batch) {
-    for (size_t i = 0; i < p.inputs.size(); ++i) parts[i].push_back(&p.inputs[i]);
+  absl::StatusOr<std::vector<ir::Tensor>> out = session_->Run(scratch.views);
+  if (batch.size() == 1) {  // a lone request gets the outputs as they are
+    if (!out.ok()) return batch[0].done(WithContext(out.status(), Describe()));
+    scratch.rows.clear();
+    for (const ir::Tensor& t : *out) scratch.rows.push_back(t.view());
+    return batch[0].done(std::span<const ir::TensorView>(scratch.rows));
   }
-  std::vector<ir::Tensor> merged;
-  std::vector<ir::TensorView> views;
-  for (const auto& input_parts : parts) merged.push_back(Concatenate(input_parts, total));
-  for (const ir::Tensor& t : merged) views.push_back(t.view());
-  absl::StatusOr<std::vector<ir::Tensor>> out = session_->Run(views);
   for (size_t o = 0; out.ok() && o < out->size(); ++o) {
     const ir::Shape& s = (*out)[o].shape();
     if (s.rank() == 0 || s[0] != total) {
@@ -239,11 +268,10 @@ void DynamicBatcher::RunBatch(std::vector<Pending> batch) {
   }
   int64_t offset = 0;
   for (Pending& p : batch) {
-    std::vector<ir::Tensor> mine;
-    mine.reserve(out->size());
-    for (const ir::Tensor& t : *out) mine.push_back(Rows(t, offset, p.items));
+    scratch.rows.clear();
+    for (const ir::Tensor& t : *out) scratch.rows.push_back(Rows(t.view(), offset, p.items));
     offset += p.items;
-    p.done(std::move(mine));
+    p.done(std::span<const ir::TensorView>(scratch.rows));
   }
 }
 

@@ -4,6 +4,9 @@
 // runtime::Session call on a worker thread, and split back; each request is
 // completed through its own callback on that worker thread, never on the
 // caller's. The queue is bounded: a full queue rejects at once.
+// Per request it copies the inputs once (into the worker's reused batch
+// buffer) and hands out views of its rows of the outputs: no per-request
+// tensor allocations.
 // Thread-safe. Callbacks run without the batcher's lock held.
 #ifndef FIXPOINT_SERVER_SERVING_DYNAMIC_BATCHER_H_
 #define FIXPOINT_SERVER_SERVING_DYNAMIC_BATCHER_H_
@@ -11,6 +14,7 @@
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <span>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,8 +43,11 @@ struct BatcherOptions {
 };
 
 // Receives a request's outputs (in the session's output order, dimension 0
-// = the request's own batch) or the error of its run.
-using InferDone = absl::AnyInvocable<void(absl::StatusOr<std::vector<ir::Tensor>>)>;
+// = the request's own batch) as views that are valid only during the call,
+// or the error of its run.
+using InferDone = absl::AnyInvocable<void(absl::StatusOr<std::span<const ir::TensorView>>)>;
+// The same with outputs copied into tensors the callee owns.
+using InferTensorsDone = absl::AnyInvocable<void(absl::StatusOr<std::vector<ir::Tensor>>)>;
 
 class DynamicBatcher {
  public:
@@ -57,12 +64,17 @@ class DynamicBatcher {
   DynamicBatcher& operator=(const DynamicBatcher&) = delete;
 
   // Queues one request: `inputs` in the session's input order, already
-  // checked against the model's dtypes and shapes. On OK, `done` is called
-  // exactly once, later, on a worker thread. Otherwise `done` is not called:
-  // RESOURCE_EXHAUSTED when the queue is full, INVALID_ARGUMENT when the
-  // inputs disagree on dimension 0 or the request alone exceeds the maximum
-  // batch size, UNAVAILABLE once Stop() began.
-  absl::Status Submit(std::vector<ir::Tensor> inputs, InferDone done);
+  // checked against the model's dtypes and shapes. The viewed bytes must
+  // stay valid and unchanged until `done` has been called; `keep_alive`
+  // (tensors some views may point into) is held until then. On OK, `done`
+  // is called exactly once, later, on a worker thread. Otherwise `done` is
+  // not called: RESOURCE_EXHAUSTED when the queue is full, INVALID_ARGUMENT
+  // when the inputs disagree on dimension 0 or the request alone exceeds
+  // the maximum batch size, UNAVAILABLE once Stop() began.
+  absl::Status Submit(std::vector<ir::TensorView> inputs, InferDone done,
+                      std::vector<ir::Tensor> keep_alive = {});
+  // Submit with owned inputs and outputs copied out (tests and tools).
+  absl::Status Submit(std::vector<ir::Tensor> inputs, InferTensorsDone done);
 
   // Stops accepting, runs every queued request (without waiting for the
   // queue delay), then joins the workers. Idempotent. Must not be called
@@ -76,11 +88,17 @@ class DynamicBatcher {
 
  private:
   struct Pending {
-    std::vector<ir::Tensor> inputs;
+    std::vector<ir::TensorView> inputs;
+    std::vector<ir::Tensor> keep_alive;
     InferDone done;
-    int64_t items = 1;      // dimension 0
-    std::string signature;  // dtypes and dimensions after the first
+    int64_t items = 1;  // dimension 0
     absl::Time enqueued;
+  };
+  // Per worker thread: batch input buffers reused from batch to batch.
+  struct Scratch {
+    std::vector<ir::Tensor> inputs;  // raw bytes (u8), grown as needed
+    std::vector<ir::TensorView> views;
+    std::vector<ir::TensorView> rows;
   };
 
   DynamicBatcher(std::shared_ptr<const runtime::Session> session, const BatcherOptions& options,
@@ -92,7 +110,7 @@ class DynamicBatcher {
   bool BatchFullOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // Removes the oldest request and the compatible ones after it that fit.
   std::vector<Pending> TakeBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RunBatch(std::vector<Pending> batch);
+  void RunBatch(std::vector<Pending> batch, Scratch& scratch);
   std::string Describe() const;  // "model 'm' version 2"
 
   const std::shared_ptr<const runtime::Session> session_;

@@ -51,7 +51,7 @@ void __wrap__ZN4absl7debian35Mutex6UnlockEv(Mutex* self) {
   __tsan_mutex_post_unlock(self, 0);
 }
 
-// Mutex::Await / AwaitWithTimeout: held before and after, released while
+// Mutex::Await / AwaitWithTimeout / AwaitWithDeadline: held before and after, released while
 // waiting. The wait itself runs in TSan's ignore region (pre_lock .. post_lock).
 void __real__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(Mutex* self, const Condition& cond);
 void __wrap__ZN4absl7debian35Mutex5AwaitERKNS0_9ConditionE(Mutex* self, const Condition& cond) {
@@ -68,6 +68,18 @@ bool __wrap__ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8Durat
   __tsan_mutex_pre_lock(self, 0);
   const bool met = __real__ZN4absl7debian35Mutex16AwaitWithTimeoutERKNS0_9ConditionENS0_8DurationE(
       self, cond, timeout);
+  __tsan_mutex_post_lock(self, 0, 0);
+  return met;
+}
+
+bool __real__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE(
+    Mutex* self, const Condition& cond, Time deadline);
+bool __wrap__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE(
+    Mutex* self, const Condition& cond, Time deadline) {
+  Released(self);
+  __tsan_mutex_pre_lock(self, 0);
+  const bool met = __real__ZN4absl7debian35Mutex17AwaitWithDeadlineERKNS0_9ConditionENS0_4TimeE(
+      self, cond, deadline);
   __tsan_mutex_post_lock(self, 0, 0);
   return met;
 }

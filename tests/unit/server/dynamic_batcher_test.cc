@@ -60,7 +60,7 @@ double BatchSum(const Metrics& m) {
 struct Result {
   absl::Notification done;
   absl::StatusOr<std::vector<ir::Tensor>> outputs;
-  InferDone Callback() {
+  InferTensorsDone Callback() {
     return [this](absl::StatusOr<std::vector<ir::Tensor>> out) {
       outputs = std::move(out);
       done.Notify();
@@ -110,6 +110,34 @@ TEST(DynamicBatcherTest, QueuedRequestsRunAsOneBatchAndSplitBack) {
   EXPECT_EQ(MetricValue(metrics,
                         std::string("fixpoint_inference_queue_duration_seconds_count") + kSeries),
             8);
+}
+
+// The worker's batch buffer is reused: a large batch, then smaller ones
+// (a prefix of the buffer, stale bytes behind it), then a larger one again.
+TEST(DynamicBatcherTest, ReusedBatchBufferGivesEveryBatchItsOwnRows) {
+  Metrics metrics;
+  auto session = SmallSession();
+  BatcherOptions options;
+  options.max_batch_size = 16;
+  options.max_queue_delay_us = 200'000;
+  options.workers = 1;
+  auto b = DynamicBatcher::Create(session, options, kLabels, metrics);
+  ASSERT_TRUE(b.ok()) << b.status();
+  float seed = 0;
+  for (int requests : {8, 2, 3, 1, 8}) {
+    std::vector<Result> results(requests);
+    std::vector<ir::Tensor> inputs;
+    for (int i = 0; i < requests; ++i) {
+      inputs.push_back(SmallInput(2, seed += 1.f));
+      ASSERT_TRUE((*b)->Submit(One(inputs.back()), results[i].Callback()).ok());
+    }
+    for (int i = 0; i < requests; ++i) {
+      results[i].done.WaitForNotification();
+      ASSERT_TRUE(results[i].outputs.ok()) << results[i].outputs.status();
+      ExpectNear((*results[i].outputs)[0], Direct(*session, inputs[i]));
+    }
+  }
+  EXPECT_EQ(BatchSum(metrics), 2 * (8 + 2 + 3 + 1 + 8));
 }
 
 TEST(DynamicBatcherTest, AFullBatchRunsWithoutWaitingForTheDelay) {

@@ -239,7 +239,8 @@ TEST(TensorConvertTest, AppendOutputsWritesRawBytes) {
   values.push_back(ir::Tensor::FromI64(ir::Shape{1}, std::vector<int64_t>{7}));
   inference::ModelInferResponse response;
   const std::vector<int> selected = {1, 0};
-  AppendOutputs(values, outputs, selected, &response);
+  const std::vector<ir::TensorView> views = {values[0].view(), values[1].view()};
+  AppendOutputs(views, outputs, selected, &response);
   ASSERT_EQ(response.outputs_size(), 2);
   EXPECT_EQ(response.outputs(0).name(), "b");
   EXPECT_EQ(response.outputs(0).datatype(), "INT64");
