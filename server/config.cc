@@ -17,6 +17,8 @@ ABSL_FLAG(std::string, store, "fixpoint-store",
 ABSL_FLAG(int, job_workers, 1, "calibration jobs run at once");
 ABSL_FLAG(int, max_queued_jobs, 64, "queued jobs before Quantize answers RESOURCE_EXHAUSTED");
 ABSL_FLAG(int, job_max_attempts, 3, "starts of an interrupted job before it fails");
+ABSL_FLAG(int, keep_finished_jobs, 1000,
+          "finished jobs kept with their logs; older ones are deleted from the store");
 ABSL_FLAG(int, job_threads, 0, "threads per calibration run; 0 = all hardware threads");
 ABSL_FLAG(int, management_threads, 2, "threads for uploads, imports and metadata RPCs");
 ABSL_FLAG(int64_t, max_message_bytes, 64 << 20, "largest gRPC message accepted or sent");
@@ -73,6 +75,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   c.job_workers = absl::GetFlag(FLAGS_job_workers);
   c.max_queued_jobs = absl::GetFlag(FLAGS_max_queued_jobs);
   c.job_max_attempts = absl::GetFlag(FLAGS_job_max_attempts);
+  c.keep_finished_jobs = absl::GetFlag(FLAGS_keep_finished_jobs);
   c.job_threads = absl::GetFlag(FLAGS_job_threads);
   c.management_threads = absl::GetFlag(FLAGS_management_threads);
   c.max_message_bytes = absl::GetFlag(FLAGS_max_message_bytes);
@@ -98,6 +101,7 @@ absl::StatusOr<ServerConfig> ConfigFromFlags() {
   for (absl::Status s : {Positive("job_workers", c.job_workers),
                          Positive("max_queued_jobs", c.max_queued_jobs),
                          Positive("job_max_attempts", c.job_max_attempts),
+                         Positive("keep_finished_jobs", c.keep_finished_jobs),
                          Positive("job_threads", c.job_threads, 0),
                          Positive("management_threads", c.management_threads),
                          Positive("max_message_bytes", c.max_message_bytes, 4096),

@@ -33,6 +33,7 @@ struct ServerConfig {
   int job_workers = 1;
   int max_queued_jobs = 64;
   int job_max_attempts = 3;
+  int keep_finished_jobs = 1000;
   int job_threads = 0;  // per calibration run; 0 = all hardware threads
   int management_threads = 2;
   int64_t max_message_bytes = 64 << 20;

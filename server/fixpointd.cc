@@ -121,6 +121,7 @@ absl::Status Fixpointd::Init(const ServerConfig& config) {
   scheduler_options.workers = config.job_workers;
   scheduler_options.max_queued = config.max_queued_jobs;
   scheduler_options.max_attempts = config.job_max_attempts;
+  scheduler_options.keep_finished = config.keep_finished_jobs;
   FP_ASSIGN_OR_RETURN(scheduler_,
                       jobs::Scheduler::Create(&store_->db(), scheduler_options, std::move(handlers)));
   jobs::Scheduler* scheduler = scheduler_.get();
