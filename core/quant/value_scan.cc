@@ -49,8 +49,7 @@ ValueScan ScanValues(std::span<const float> values) {
       nonfinite = _mm256_or_ps(nonfinite, _mm256_cmp_ps(e, exponent, _CMP_EQ_OQ));
       vmin = _mm256_min_ps(vmin, x);
       vmax = _mm256_max_ps(vmax, x);
-      vzeros = _mm256_sub_epi32(vzeros,
-                                _mm256_castps_si256(_mm256_cmp_ps(x, zero, _CMP_EQ_OQ)));
+      vzeros = _mm256_sub_epi32(vzeros, _mm256_castps_si256(_mm256_cmp_ps(x, zero, _CMP_EQ_OQ)));
     }
     alignas(32) int32_t counts[8];
     _mm256_store_si256(reinterpret_cast<__m256i*>(counts), vzeros);

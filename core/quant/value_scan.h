@@ -14,7 +14,7 @@ struct ValueScan {
   // batch is empty).
   float min = 0.0f;
   float max = 0.0f;
-  int64_t zeros = 0;  // values equal to 0 (+0 or -0)
+  int64_t zeros = 0;   // values equal to 0 (+0 or -0)
   bool finite = true;  // no NaN or infinity
 };
 

@@ -31,12 +31,24 @@ std::vector<float> RandomValues(std::mt19937& rng) {
   for (float& v : values) {
     double x = 0;
     switch (k) {
-      case 0: x = normal(rng) + 0.3 * unit(rng); break;
-      case 1: x = std::max(0.0, normal(rng)); break;
-      case 2: x = unit(rng) < 0.001 ? 40.0 * unit(rng) : exponential(rng); break;
-      case 3: x = std::floor(unit(rng) * 5.0) - 1.0; break;
-      case 4: x = 3.0 + 0.01 * normal(rng); break;
-      default: x = 2.0 * unit(rng) - 0.5; break;
+      case 0:
+        x = normal(rng) + 0.3 * unit(rng);
+        break;
+      case 1:
+        x = std::max(0.0, normal(rng));
+        break;
+      case 2:
+        x = unit(rng) < 0.001 ? 40.0 * unit(rng) : exponential(rng);
+        break;
+      case 3:
+        x = std::floor(unit(rng) * 5.0) - 1.0;
+        break;
+      case 4:
+        x = 3.0 + 0.01 * normal(rng);
+        break;
+      default:
+        x = 2.0 * unit(rng) - 0.5;
+        break;
     }
     v = static_cast<float>(x * scale);
   }
@@ -65,8 +77,7 @@ TEST(MseSearchTest, FastSearchMatchesTheExhaustiveOneOnRandomHistograms) {
       ASSERT_TRUE(fast_error.ok() && best_error.ok());
       EXPECT_LE(*fast_error, *best_error * (1 + 1e-9))
           << "trial " << trial << " symmetric " << symmetric << ": fast [" << fast->min << ", "
-          << fast->max << "] vs exhaustive [" << exhaustive->min << ", " << exhaustive->max
-          << "]";
+          << fast->max << "] vs exhaustive [" << exhaustive->min << ", " << exhaustive->max << "]";
     }
   }
   std::printf("identical ranges: %d of %d\n", identical, cases);

@@ -30,9 +30,12 @@ Tensor RandomTensor(Shape shape, std::mt19937& rng) {
 
 ir::Node Conv(const std::string& name, const std::string& in, const std::string& w,
               const std::string& out) {
-  return ir::Node{name, "Conv", {in, w}, {out},
-                  {{"kernel_shape", std::vector<int64_t>{3, 3}},
-                   {"pads", std::vector<int64_t>{1, 1, 1, 1}}}};
+  return ir::Node{
+      name,
+      "Conv",
+      {in, w},
+      {out},
+      {{"kernel_shape", std::vector<int64_t>{3, 3}}, {"pads", std::vector<int64_t>{1, 1, 1, 1}}}};
 }
 
 // x[?,3,9,9] -> Conv(c) -> Sigmoid -> MaxPool -> Conv(c) -> Add -> Relu.
@@ -47,9 +50,12 @@ ir::Graph Net(std::mt19937& rng, int64_t c) {
   g.nodes = {
       Conv("c1", "x", "w1", "a"),
       ir::Node{"sig", "Sigmoid", {"a"}, {"s"}, {}},
-      ir::Node{"pool", "MaxPool", {"s"}, {"p"},
-               {{"kernel_shape", std::vector<int64_t>{2, 2}},
-                {"strides", std::vector<int64_t>{2, 2}}}},
+      ir::Node{
+          "pool",
+          "MaxPool",
+          {"s"},
+          {"p"},
+          {{"kernel_shape", std::vector<int64_t>{2, 2}}, {"strides", std::vector<int64_t>{2, 2}}}},
       Conv("c2", "p", "w2", "b"),
       ir::Node{"add", "Add", {"b", "p"}, {"sum"}, {}},
       ir::Node{"relu", "Relu", {"sum"}, {"out"}, {}},
@@ -91,12 +97,11 @@ TEST(ObservedValuesTest, InPlaceValuesEqualTheReferenceEnginesTensors) {
     ASSERT_TRUE(expected.ok()) << expected.status();
     std::vector<std::vector<float>> seen(names.size());
     std::vector<float> scratch;
-    auto run = (*fast)->RunObserved(
-        std::vector<ir::TensorView>{x.view()}, names,
-        [&](size_t k, const runtime::ObservedValue& value) {
-          seen[k] = Sorted(ObservedFloats(value, scratch));
-          return absl::OkStatus();
-        });
+    auto run = (*fast)->RunObserved(std::vector<ir::TensorView>{x.view()}, names,
+                                    [&](size_t k, const runtime::ObservedValue& value) {
+                                      seen[k] = Sorted(ObservedFloats(value, scratch));
+                                      return absl::OkStatus();
+                                    });
     ASSERT_TRUE(run.ok()) << run.status();
     for (size_t k = 0; k < names.size(); ++k) {
       const Tensor& want = (*expected)[k];

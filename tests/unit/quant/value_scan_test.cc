@@ -33,8 +33,7 @@ TEST(ValueScanTest, MatchesPlainLoops) {
 }
 
 TEST(ValueScanTest, FindsNonFiniteValuesAnywhere) {
-  for (float bad : {std::numeric_limits<float>::quiet_NaN(),
-                    std::numeric_limits<float>::infinity(),
+  for (float bad : {std::numeric_limits<float>::quiet_NaN(), std::numeric_limits<float>::infinity(),
                     -std::numeric_limits<float>::infinity()}) {
     for (size_t at : {0, 5, 8, 16, 20}) {  // vector lanes and the tail
       std::vector<float> values(21, 1.0f);
