@@ -20,7 +20,7 @@ const reps = Number(opt('reps', 3));
 const seconds = Number(opt('seconds', 3));
 const models = (opt('models', 'seed_cnn,resnet_small')).split(',');
 const batches = (opt('batches', '1,64')).split(',').map(Number);
-const threads = 2;
+const threads = Number(opt("threads", 2));
 
 function median(xs) {
   const s = [...xs].sort((a, b) => a - b);

@@ -11,6 +11,7 @@
 
 #include "absl/flags/flag.h"
 #include "absl/flags/parse.h"
+#include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
 #include "core/eval/compare_eval.h"
 #include "core/io/dataset.h"
@@ -27,6 +28,7 @@ ABSL_FLAG(int, calib_batch, 50, "calibration batch size");
 ABSL_FLAG(int, batch, 100, "evaluation batch size");
 ABSL_FLAG(int, threads, 2, "intra-op threads");
 ABSL_FLAG(bool, per_tensor, false, "per-tensor instead of per-channel int8 weights");
+ABSL_FLAG(std::string, bias_correction, "auto", "bias correction: off, on or auto");
 ABSL_FLAG(bool, symmetric, false, "s8 symmetric instead of u8 asymmetric activations");
 ABSL_FLAG(double, percentile, 99.99, "percentile method: fraction kept");
 ABSL_FLAG(int, num_bins, 2048, "histogram methods: bins");
@@ -71,8 +73,9 @@ int main(int argc, char** argv) {
   eval::EvalOptions eval_options;
   eval_options.batch = absl::GetFlag(FLAGS_batch);
   std::printf(
-      "| model | method | fp32 top-1 | QDQ top-1 | drop (points) | agreement | calib s |\n");
-  std::printf("|---|---|---|---|---|---|---|\n");
+      "| model | method | fp32 top-1 | int8 top-1 | drop (points) | agreement | calib s | bias "
+      "correction (calib output SQNR) |\n");
+  std::printf("|---|---|---|---|---|---|---|---|\n");
   for (const std::string& path :
        std::vector<std::string>(absl::StrSplit(absl::GetFlag(FLAGS_models), ','))) {
     const ir::Graph graph = OrDie(io::ImportOnnxFile(path), path);
@@ -86,6 +89,7 @@ int main(int argc, char** argv) {
       options.threads = absl::GetFlag(FLAGS_threads);
       options.per_channel_weights = !absl::GetFlag(FLAGS_per_tensor);
       options.symmetric_activations = absl::GetFlag(FLAGS_symmetric);
+      options.bias_correction = OrDie(quant::ParseBiasCorrectionMode(absl::GetFlag(FLAGS_bias_correction)), "--bias_correction");
       options.calibrator.percentile = absl::GetFlag(FLAGS_percentile);
       options.calibrator.num_bins = absl::GetFlag(FLAGS_num_bins);
       options.selection.exclude_op_types =
@@ -102,9 +106,15 @@ int main(int argc, char** argv) {
       const auto qdq = NewSession(std::move(q.graph));
       const eval::ClassifierComparison c =
           OrDie(eval::CompareClassifiers(*fp32, *qdq, test, eval_options), "evaluate");
-      std::printf("| %s | %s | %.2f%% | %.2f%% | %+.2f | %.2f%% | %.1f |\n", path.c_str(),
+      const quant::BiasCorrectionReport& bc = q.bias_correction;
+      std::string bias = bc.applied ? "applied" : "-";
+      if (bc.calib_sqnr_without_db && bc.calib_sqnr_with_db) {
+        bias += absl::StrFormat(" (%.1f -> %.1f dB)", *bc.calib_sqnr_without_db,
+                                *bc.calib_sqnr_with_db);
+      }
+      std::printf("| %s | %s | %.2f%% | %.2f%% | %+.2f | %.2f%% | %.1f | %s |\n", path.c_str(),
                   method.c_str(), 100 * c.reference.top1(), 100 * c.candidate.top1(),
-                  c.top1_delta_points(), 100 * c.agreement(), q.calib_seconds);
+                  c.top1_delta_points(), 100 * c.agreement(), q.calib_seconds, bias.c_str());
       std::fflush(stdout);
     }
   }

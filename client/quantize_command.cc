@@ -38,6 +38,10 @@ ABSL_FLAG(std::string, eval_labels, "", "labels of an IDX/.npy evaluation set");
 ABSL_FLAG(std::string, out, "", "artifact directory to create (model.onnx + manifest.json)");
 ABSL_FLAG(bool, symmetric_activations, false, "s8 symmetric activations (default u8 asymmetric)");
 ABSL_FLAG(bool, per_tensor_weights, false, "per-tensor weights (default per-channel)");
+ABSL_FLAG(std::string, bias_correction, "auto",
+          "correct each quantized Conv/Gemm bias by its mean output shift measured on the "
+          "calibration images: on, off, or auto (keep it if the model's output error on the "
+          "calibration images drops)");
 ABSL_FLAG(double, percentile, 99.99, "percentile method: percent of values kept");
 ABSL_FLAG(std::string, exclude_nodes, "", "comma-separated node names kept in float");
 ABSL_FLAG(std::string, exclude_op_types, "", "comma-separated op types kept in float");
@@ -109,6 +113,8 @@ nlohmann::ordered_json SummaryJson(const quant::Manifest& m, const std::string& 
     j["top1_agreement"] = m.accuracy->top1_agreement;
   }
   j["quantized_tensors"] = m.tensors.size();
+  j["bias_correction"] = m.bias_correction_mode;
+  j["bias_correction_applied"] = m.bias_correction.applied;
   if (m.max_drop_pp) {
     j["max_drop_pp"] = *m.max_drop_pp;
     j["goal_met"] = m.goal_met;
@@ -139,6 +145,9 @@ int RunQuantizeCommand(const std::vector<std::string>&) {
   q.calibrator.percentile = absl::GetFlag(FLAGS_percentile);
   q.symmetric_activations = absl::GetFlag(FLAGS_symmetric_activations);
   q.per_channel_weights = !absl::GetFlag(FLAGS_per_tensor_weights);
+  auto bias_correction = quant::ParseBiasCorrectionMode(absl::GetFlag(FLAGS_bias_correction));
+  if (!bias_correction.ok()) return Fail(bias_correction.status(), "--bias_correction");
+  q.bias_correction = *bias_correction;
   q.selection.exclude_nodes = List(absl::GetFlag(FLAGS_exclude_nodes));
   q.selection.exclude_op_types = List(absl::GetFlag(FLAGS_exclude_op_types));
   if (!IsTfGraphDef(model_path)) {  // for a GraphDef they already cut the imported graph

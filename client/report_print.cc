@@ -30,6 +30,15 @@ void PrintQuantizeSummary(const quant::Manifest& m, absl::string_view what,
                           absl::string_view name, std::ostream& out) {
   out << absl::StrFormat("%-10s %s\nmethod     %s (%s)\ncalibrated %d images in %.2f s\n", what,
                          name, m.method, m.scheme, m.calib_images, m.calib_seconds);
+  const quant::BiasCorrectionReport& bc = m.bias_correction;
+  out << absl::StrFormat("bias corr. %s: %s", m.bias_correction_mode,
+                         bc.applied ? absl::StrFormat("%d layer(s) corrected", bc.nodes.size())
+                                    : std::string("not applied"));
+  if (bc.calib_sqnr_without_db && bc.calib_sqnr_with_db) {
+    out << absl::StrFormat(" (calibration output SQNR %.1f dB without, %.1f dB with)",
+                           *bc.calib_sqnr_without_db, *bc.calib_sqnr_with_db);
+  }
+  out << "\n";
   if (m.accuracy) {
     const quant::AccuracyReport& a = *m.accuracy;
     out << absl::StrFormat(

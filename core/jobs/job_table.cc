@@ -123,6 +123,17 @@ absl::Status JobTable::Save(const JobRecord& job, int64_t seq, const std::vector
   });
 }
 
+absl::Status JobTable::Delete(const std::vector<std::string>& ids) {
+  if (ids.empty()) return absl::OkStatus();
+  return db_->Transaction([&](SqlTx& tx) -> absl::Status {
+    for (const std::string& id : ids) {
+      FP_RETURN_IF_ERROR(tx.Exec("DELETE FROM job_logs WHERE job_id = ?1", {id}).status());
+      FP_RETURN_IF_ERROR(tx.Exec("DELETE FROM jobs WHERE id = ?1", {id}).status());
+    }
+    return absl::OkStatus();
+  });
+}
+
 absl::StatusOr<std::vector<std::string>> JobTable::Logs(const std::string& id, int limit) {
   FP_ASSIGN_OR_RETURN(std::vector<SqlRow> rows,
                       db_->Query("SELECT line FROM job_logs WHERE job_id = ?1 "

@@ -55,6 +55,9 @@ class JobTable {
   // `logs`, and drops log lines older than the last `keep_log_lines`.
   absl::Status Save(const JobRecord& job, int64_t seq, const std::vector<LogLine>& logs,
                     int keep_log_lines);
+  // Deletes the rows and log lines of `ids` in one transaction (unknown ids
+  // are ignored). INTERNAL with SQLite's message.
+  absl::Status Delete(const std::vector<std::string>& ids);
   // The stored log of job `id`, oldest first (empty for an unknown id).
   absl::StatusOr<std::vector<std::string>> Logs(const std::string& id, int limit);
 

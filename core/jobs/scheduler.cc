@@ -84,6 +84,10 @@ absl::StatusOr<std::unique_ptr<Scheduler>> Scheduler::Create(
     return absl::InvalidArgumentError(
         absl::StrCat("job scheduler: max_attempts must be >= 1, got ", options.max_attempts));
   }
+  if (options.keep_finished < 1) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("job scheduler: keep_finished must be >= 1, got ", options.keep_finished));
+  }
   for (const auto& [kind, handler] : handlers) {
     if (kind.empty() || !handler) {
       return absl::InvalidArgumentError(
@@ -121,6 +125,7 @@ absl::Status Scheduler::Recover() {
     }
   }
   std::vector<PendingWrite> writes;
+  std::vector<std::string> pruned;
   {
     absl::MutexLock lock(&mu_);
     for (const StoredJob& s : stored) next_seq_ = std::max(next_seq_, s.seq + 1);
@@ -130,8 +135,10 @@ absl::Status Scheduler::Recover() {
         writes.push_back(*std::move(w));
       }
     }
+    pruned = PruneFinishedLocked();
   }
   for (const PendingWrite& w : writes) FP_RETURN_IF_ERROR(Persist(w));
+  DropStored(pruned);
   return absl::OkStatus();
 }
 
@@ -398,9 +405,16 @@ void Scheduler::FinishJob(Job* job, const absl::StatusOr<std::string>& outcome) 
   // Durable before listeners hear of it: a watcher told SUCCEEDED can rely on it.
   const bool saved = PersistOrWarn(write);
   Deliver();
-  absl::MutexLock lock(&mu_);
-  --running_;
-  if (saved && IsFinal(job->rec.state)) RetireLogsLocked(job);
+  std::vector<std::string> pruned;
+  {
+    absl::MutexLock lock(&mu_);
+    --running_;
+    if (saved && IsFinal(job->rec.state)) {
+      RetireLogsLocked(job);
+      pruned = PruneFinishedLocked();
+    }
+  }
+  DropStored(pruned);
 }
 
 void Scheduler::OnPhase(Job* job, absl::string_view phase) {
@@ -517,6 +531,36 @@ void Scheduler::RetireLogsLocked(Job* job) {
     finished_with_logs_.pop_front();
     std::deque<std::string>().swap(old->logs);
     old->logs_in_memory = false;
+  }
+}
+
+std::vector<std::string> Scheduler::PruneFinishedLocked() {
+  int64_t finished =
+      counts_[JobState::kSucceeded] + counts_[JobState::kFailed] + counts_[JobState::kCancelled];
+  std::vector<std::string> pruned;
+  if (finished <= options_.keep_finished) return pruned;
+  std::vector<Job*> kept;
+  kept.reserve(by_creation_.size());
+  for (Job* job : by_creation_) {
+    if (finished > options_.keep_finished && IsFinal(job->rec.state)) {
+      --finished;
+      --counts_[job->rec.state];
+      pruned.push_back(job->rec.id);
+      std::erase(finished_with_logs_, job);
+      jobs_.erase(pruned.back());  // destroys *job
+    } else {
+      kept.push_back(job);
+    }
+  }
+  by_creation_ = std::move(kept);
+  return pruned;
+}
+
+void Scheduler::DropStored(const std::vector<std::string>& ids) {
+  const absl::Status s = table_->Delete(ids);
+  if (!s.ok()) {
+    std::fprintf(stderr, "fixpoint jobs: deleting %zu finished jobs: %s\n", ids.size(),
+                 s.ToString().c_str());
   }
 }
 

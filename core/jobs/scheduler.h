@@ -89,6 +89,9 @@ struct SchedulerOptions {
   int workers = 1;
   int max_queued = 64;   // Submit beyond this many QUEUED jobs: RESOURCE_EXHAUSTED
   int max_attempts = 3;  // starts allowed before an interrupted job fails
+  // Finished jobs (SUCCEEDED, FAILED, CANCELLED) kept, in memory and in the
+  // table; beyond it the oldest-created ones are dropped with their logs.
+  int keep_finished = 1000;
 };
 
 class Scheduler {
@@ -187,6 +190,12 @@ class Scheduler {
   bool PersistOrWarn(const PendingWrite& write) ABSL_LOCKS_EXCLUDED(mu_);
   // Marks a persisted final job; frees logs of older ones (kept in the table).
   void RetireLogsLocked(Job* job) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Drops the oldest finished jobs beyond options_.keep_finished from memory;
+  // returns their ids, for DropStored.
+  std::vector<std::string> PruneFinishedLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Deletes pruned jobs' rows and logs, reporting a failure on stderr (the
+  // rows are then pruned again at the next start).
+  void DropStored(const std::vector<std::string>& ids) ABSL_LOCKS_EXCLUDED(mu_);
   Job* FindLocked(const std::string& id) const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   std::string NewIdLocked() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
 

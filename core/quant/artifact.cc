@@ -77,6 +77,18 @@ absl::StatusOr<T> Get(const ordered_json& j, const char* key) {
   }
 }
 
+ordered_json BiasCorrectionJson(const Manifest& m) {
+  const BiasCorrectionReport& r = m.bias_correction;
+  ordered_json j = {{"mode", m.bias_correction_mode}, {"applied", r.applied}, {"nodes", r.nodes}};
+  // JSON has no infinity: an SQNR is written only when both are finite.
+  if (r.calib_sqnr_without_db && r.calib_sqnr_with_db && std::isfinite(*r.calib_sqnr_without_db) &&
+      std::isfinite(*r.calib_sqnr_with_db)) {
+    j["calib_output_sqnr_db"] = {{"without", *r.calib_sqnr_without_db},
+                                 {"with", *r.calib_sqnr_with_db}};
+  }
+  return j;
+}
+
 }  // namespace
 
 std::string SchemeName(const QuantizeOptions& options) {
@@ -103,6 +115,7 @@ std::string ManifestToJson(const Manifest& m) {
                       {"seconds", m.calib_seconds}};
   j["versions"] = {{"fixpoint", m.fixpoint_version}, {"onednn", m.onednn_version}};
   j["created_utc"] = m.created_utc;
+  j["bias_correction"] = BiasCorrectionJson(m);
   if (m.accuracy) {
     const AccuracyReport& a = *m.accuracy;
     j["accuracy"] = {{"dataset", a.dataset},
@@ -155,6 +168,19 @@ absl::StatusOr<Manifest> ParseManifest(const std::string& text) {
   FP_ASSIGN_OR_RETURN(ordered_json versions, Get<ordered_json>(j, "versions"));
   FP_ASSIGN_OR_RETURN(m.fixpoint_version, Get<std::string>(versions, "fixpoint"));
   FP_ASSIGN_OR_RETURN(m.onednn_version, Get<std::string>(versions, "onednn"));
+  if (j.contains("bias_correction")) {
+    const ordered_json& b = j["bias_correction"];
+    FP_ASSIGN_OR_RETURN(m.bias_correction_mode, Get<std::string>(b, "mode"));
+    FP_ASSIGN_OR_RETURN(m.bias_correction.applied, Get<bool>(b, "applied"));
+    FP_ASSIGN_OR_RETURN(m.bias_correction.nodes, Get<std::vector<std::string>>(b, "nodes"));
+    if (b.contains("calib_output_sqnr_db")) {
+      const ordered_json& q = b["calib_output_sqnr_db"];
+      FP_ASSIGN_OR_RETURN(double without, Get<double>(q, "without"));
+      FP_ASSIGN_OR_RETURN(double with, Get<double>(q, "with"));
+      m.bias_correction.calib_sqnr_without_db = without;
+      m.bias_correction.calib_sqnr_with_db = with;
+    }
+  }
   if (j.contains("accuracy")) {
     const ordered_json& a = j["accuracy"];
     AccuracyReport r;

@@ -48,6 +48,10 @@ struct Manifest {
   std::string onednn_version;
   std::string created_utc;  // ISO 8601
   std::vector<QuantizedTensorInfo> tensors;
+  // Empirical bias correction: the mode asked for ("off", "on", "auto") and
+  // what it did (manifests without the key read as "off").
+  std::string bias_correction_mode = "off";
+  BiasCorrectionReport bias_correction;
   std::optional<AccuracyReport> accuracy;
   // Nodes the accuracy-aware mode kept in fp32, and whether its goal held.
   std::vector<std::string> float_nodes;

@@ -116,6 +116,8 @@ absl::StatusOr<PipelineResult> RunQuantizePipeline(const ir::Graph& graph,
   m.onednn_version = runtime::OneDnnVersion();
   m.created_utc = NowUtcIso8601();
   m.tensors = out.quantized.tensors;
+  m.bias_correction_mode = std::string(BiasCorrectionModeName(options.quantize.bias_correction));
+  m.bias_correction = out.quantized.bias_correction;
   if (accuracy_aware) {
     m.max_drop_pp = *options.max_drop_pp;
     m.goal_met = search.goal_met;

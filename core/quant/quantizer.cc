@@ -4,8 +4,12 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
+#include "absl/strings/str_cat.h"
+#include "absl/time/clock.h"
 #include "core/ir/shape_inference.h"
+#include "core/quant/bias_correction.h"
 #include "core/quant/calibrate_graph.h"
+#include "core/quant/output_error.h"
 #include "core/transform/optimize.h"
 #include "core/util/status_macros.h"
 
@@ -32,7 +36,65 @@ std::vector<QuantizedTensorInfo> TensorTable(
   return table;
 }
 
+// Applies options.bias_correction: `prepared`'s biases are replaced by the
+// corrected ones when the correction is kept.
+absl::StatusOr<BiasCorrectionReport> MaybeCorrectBiases(ir::Graph& prepared,
+                                                        const QdqRewrite& to_qdq,
+                                                        const io::Dataset& calibration,
+                                                        const QuantizeOptions& options) {
+  BiasCorrectionReport report;
+  if (options.bias_correction == BiasCorrectionMode::kOff) return report;
+  FP_ASSIGN_OR_RETURN(ir::Graph uncorrected, to_qdq(prepared));
+  const std::vector<std::string> nodes = BiasCorrectableNodes(uncorrected);
+  if (nodes.empty()) return report;
+  ir::Graph corrected = prepared;
+  BiasCorrectionOptions bc;
+  bc.num_images = options.num_images;
+  bc.batch_size = options.batch_size;
+  bc.threads = options.threads;
+  bc.cancelled = options.cancelled;
+  FP_ASSIGN_OR_RETURN(std::vector<CorrectedBias> done,
+                      CorrectBiases(corrected, nodes, to_qdq, calibration, bc));
+  if (options.bias_correction == BiasCorrectionMode::kAuto) {
+    OutputErrorOptions oe;
+    oe.num_images = options.num_images;
+    oe.batch_size = options.batch_size;
+    oe.threads = options.threads;
+    FP_ASSIGN_OR_RETURN(double without, OutputSqnrDb(prepared, uncorrected, calibration, oe));
+    FP_ASSIGN_OR_RETURN(ir::Graph corrected_qdq, to_qdq(corrected));
+    FP_ASSIGN_OR_RETURN(double with, OutputSqnrDb(prepared, corrected_qdq, calibration, oe));
+    report.calib_sqnr_without_db = without;
+    report.calib_sqnr_with_db = with;
+    if (!(with > without)) return report;
+  }
+  report.applied = true;
+  for (const CorrectedBias& c : done) report.nodes.push_back(c.node);
+  prepared = std::move(corrected);
+  return report;
+}
+
 }  // namespace
+
+absl::string_view BiasCorrectionModeName(BiasCorrectionMode mode) {
+  switch (mode) {
+    case BiasCorrectionMode::kOff:
+      return "off";
+    case BiasCorrectionMode::kOn:
+      return "on";
+    case BiasCorrectionMode::kAuto:
+      break;
+  }
+  return "auto";
+}
+
+absl::StatusOr<BiasCorrectionMode> ParseBiasCorrectionMode(absl::string_view name) {
+  for (BiasCorrectionMode m :
+       {BiasCorrectionMode::kOff, BiasCorrectionMode::kOn, BiasCorrectionMode::kAuto}) {
+    if (name == BiasCorrectionModeName(m)) return m;
+  }
+  return absl::InvalidArgumentError(
+      absl::StrCat("bias correction '", name, "': expected off, on or auto"));
+}
 
 absl::StatusOr<ir::Graph> PrepareForQuantization(const ir::Graph& graph) {
   ir::Graph prepared = graph;
@@ -85,7 +147,15 @@ absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Datase
     qdq.weights = options.per_channel_weights ? WeightScheme::kSymmetricPerChannel
                                               : WeightScheme::kSymmetricPerTensor;
   }
-  FP_ASSIGN_OR_RETURN(result.graph, InsertQdq(prepared, plan, activations, qdq));
+  const QdqRewrite to_qdq = [&](const ir::Graph& g) {
+    return InsertQdq(g, plan, activations, qdq);
+  };
+  const absl::Time start = absl::Now();
+  auto corrected = MaybeCorrectBiases(prepared, to_qdq, calibration, options);
+  if (!corrected.ok()) return WithContext(corrected.status(), "bias correction");
+  result.bias_correction = *std::move(corrected);
+  result.calib_seconds += absl::ToDoubleSeconds(absl::Now() - start);
+  FP_ASSIGN_OR_RETURN(result.graph, to_qdq(prepared));
   result.tensors = TensorTable(prepared, activations);
   return result;
 }

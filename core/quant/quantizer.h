@@ -3,7 +3,7 @@
 // every quantized activation, int8 weights, int32 biases) plus the table of
 // chosen parameters out. Steps: PrepareForQuantization (fp32 optimizations,
 // so that BN is folded and activations fused), PlanActivations, CalibrateGraph,
-// ChooseActivationParams, InsertQdq.
+// ChooseActivationParams, CorrectBiases (optional), InsertQdq.
 // Thread-compatible: Quantize calls the callbacks on the calling thread.
 #ifndef FIXPOINT_CORE_QUANT_QUANTIZER_H_
 #define FIXPOINT_CORE_QUANT_QUANTIZER_H_
@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
 #include "core/io/dataset.h"
 #include "core/ir/graph.h"
 #include "core/quant/calibrator.h"
@@ -22,6 +23,28 @@
 #include "core/quant/quant_plan.h"
 
 namespace fixpoint::quant {
+
+enum class BiasCorrectionMode {
+  kOff,
+  kOn,
+  // Correct, then keep the correction only if it raises the SQNR of the
+  // model's outputs against the float model on the calibration images (as
+  // AIMET's AutoQuant keeps a technique only when it helps on the data given).
+  kAuto,
+};
+
+// "off", "on", "auto" and back; INVALID_ARGUMENT for another name.
+absl::string_view BiasCorrectionModeName(BiasCorrectionMode mode);
+absl::StatusOr<BiasCorrectionMode> ParseBiasCorrectionMode(absl::string_view name);
+
+// What bias correction did.
+struct BiasCorrectionReport {
+  bool applied = false;
+  std::vector<std::string> nodes;  // corrected Conv/Gemm nodes when applied, graph order
+  // kAuto: output SQNR on the calibration images without and with it.
+  std::optional<double> calib_sqnr_without_db;
+  std::optional<double> calib_sqnr_with_db;
+};
 
 struct QuantizeOptions {
   // One of CalibrationMethods(). The pof2 methods imply power-of-two
@@ -34,6 +57,9 @@ struct QuantizeOptions {
   bool symmetric_activations = false;
   // int8 symmetric weights per output channel (true) or per tensor.
   bool per_channel_weights = true;
+  // Empirical bias correction (core/quant/bias_correction.h) of every
+  // quantized Conv/Gemm, measured on the calibration images.
+  BiasCorrectionMode bias_correction = BiasCorrectionMode::kAuto;
   QuantSelection selection;
   int64_t num_images = 1000;  // first items of the dataset; 0 = all
   int batch_size = 32;
@@ -62,7 +88,8 @@ struct QuantizeResult {
   std::vector<QuantizedTensorInfo> tensors;  // graph order
   std::string method;
   int64_t calib_images = 0;
-  double calib_seconds = 0;
+  double calib_seconds = 0;  // calibration, plus bias correction when on
+  BiasCorrectionReport bias_correction;
 };
 
 // Copy of `graph` after transform::OptimizeForInference and shape inference:

@@ -4,6 +4,7 @@
 #include "absl/strings/str_cat.h"
 #include "core/ir/shape_inference.h"
 #include "core/runtime/bound_plan.h"
+#include "core/runtime/cpu/threading.h"
 #include "core/runtime/fused_activation.h"
 #include "core/runtime/kernel_registry.h"
 #include "core/runtime/memory_plan.h"
@@ -192,6 +193,10 @@ class PlanBuilder {
 
 absl::StatusOr<std::shared_ptr<const Session::BoundPlan>> Session::Bind(
     std::span<const ir::Shape> input_shapes) const {
+  // oneDNN primitives fix their thread count when they are created, from the
+  // creating thread's OpenMP setting: bind with the count Run will use, or a
+  // 1-thread session still runs every kernel on a team of all cores.
+  cpu::SetIntraOpThreadsForThisThread(options_.intra_op_threads);
   std::vector<Slot> seeded;
   absl::flat_hash_map<std::string, int> slot_of = SeedSlots(graph_, input_shapes, seeded);
   PlanBuilder builder(std::move(seeded), options_.use_onednn);

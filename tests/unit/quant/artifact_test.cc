@@ -44,6 +44,11 @@ Manifest SampleManifest() {
   a.int8_top1 = 0.9201;
   a.top1_agreement = 0.9959;
   m.accuracy = a;
+  m.bias_correction_mode = "auto";
+  m.bias_correction.applied = true;
+  m.bias_correction.nodes = {"conv1", "fc"};
+  m.bias_correction.calib_sqnr_without_db = 34.5;
+  m.bias_correction.calib_sqnr_with_db = 38.6;
   return m;
 }
 
@@ -59,6 +64,23 @@ TEST(ArtifactTest, ManifestRoundTrips) {
   EXPECT_EQ(back->tensors[1].dtype, ir::DType::kI8);
   ASSERT_TRUE(back->accuracy.has_value());
   EXPECT_NEAR(back->accuracy->top1_drop_pp(), -0.04, 1e-9);
+  EXPECT_EQ(back->bias_correction_mode, "auto");
+  EXPECT_TRUE(back->bias_correction.applied);
+  EXPECT_EQ(back->bias_correction.nodes, m.bias_correction.nodes);
+  EXPECT_EQ(back->bias_correction.calib_sqnr_with_db, 38.6);
+}
+
+// Manifests written before bias correction existed read as "off".
+TEST(ArtifactTest, ManifestWithoutBiasCorrectionReadsAsOff) {
+  Manifest m = SampleManifest();
+  std::string json = ManifestToJson(m);
+  const size_t key = json.find("  \"bias_correction\"");
+  ASSERT_NE(key, std::string::npos);
+  json.erase(key, json.find("\n  \"", key + 1) - key + 1);
+  auto back = ParseManifest(json);
+  ASSERT_TRUE(back.ok()) << back.status() << json;
+  EXPECT_EQ(back->bias_correction_mode, "off");
+  EXPECT_FALSE(back->bias_correction.applied);
 }
 
 TEST(ArtifactTest, ParseErrorsNameTheKey) {

@@ -59,6 +59,21 @@ absl::StatusOr<ConvShape> ParseConv(const KernelContext& ctx) {
   return s;
 }
 
+// On AVX-512, channel counts that fill 16-lane blocks run faster in nChw16c
+// (oneDNN's direct jit kernels) than in the nhwc brgconv that `any` picks:
+// 8 % over resnet_small's 3x3 convs, 20 % on its 1x1s, and 2x on a first
+// layer of <= 4 channels read as plain NCHW (measured single-threaded at batch
+// 64). All such convs choosing nChw16c keeps the residual adds between them in
+// one layout.
+bool UseNChw16c(const ConvShape& s) {
+  const dnnl::cpu_isa isa = dnnl::get_effective_cpu_isa();
+  const bool avx512 = isa == dnnl::cpu_isa::avx512_core || isa == dnnl::cpu_isa::avx512_core_vnni ||
+                      isa == dnnl::cpu_isa::avx512_core_bf16 ||
+                      isa == dnnl::cpu_isa::avx512_core_amx;
+  return avx512 && s.src.size() == 4 && s.group == 1 && s.dst[1] % 16 == 0 &&
+         (s.src[1] % 16 == 0 || s.src[1] <= 4);
+}
+
 Desc AnyDesc(const Dims& dims) {
   return Desc(dims, dnnl::memory::data_type::f32, dnnl::memory::format_tag::any);
 }
@@ -66,8 +81,12 @@ Desc AnyDesc(const Dims& dims) {
 dnnl::convolution_forward::primitive_desc MakeConvPd(const ConvShape& s, ConvLayout layout,
                                                      const dnnl::post_ops& post_ops) {
   const bool blocked = layout == ConvLayout::kBlocked;
-  const Desc src = blocked ? AnyDesc(s.src) : PlainDesc(s.src);
-  const Desc dst = blocked ? AnyDesc(s.dst) : PlainDesc(s.dst);
+  Desc src = blocked ? AnyDesc(s.src) : PlainDesc(s.src);
+  Desc dst = blocked ? AnyDesc(s.dst) : PlainDesc(s.dst);
+  if (blocked && UseNChw16c(s)) {
+    src = s.src[1] <= 4 ? PlainDesc(s.src) : LayoutDesc(s.src, Layout::kNChw16c);
+    dst = LayoutDesc(s.dst, Layout::kNChw16c);
+  }
   const Desc weights = AnyDesc(s.weights);
   const Desc bias = s.has_bias ? PlainDesc({s.dst[1]}) : Desc();
   const dnnl::convolution_forward::desc desc(

@@ -1,9 +1,13 @@
 #include "core/runtime/cpu/onednn/onednn_util.h"
 
 #include <algorithm>
+#include <atomic>
+#include <cstdint>
+#include <memory>
 #include <cstddef>
 #include <unordered_map>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/strings/str_cat.h"
 #include "core/transform/fuse_activations.h"
 #include "core/util/status_macros.h"
@@ -197,14 +201,59 @@ Binding Binding::Owned(int arg, dnnl::memory memory) {
   return b;
 }
 
+namespace {
+
+// The memory objects of one kernel's steps as one thread last bound them,
+// plus that thread's stream. Creating dnnl::memory objects and a stream on
+// every call was about a third of a batch-1 int8 run's CPU time; re-pointing
+// existing ones at the call's buffers is a pointer store.
+struct BoundSteps {
+  dnnl::stream stream;
+  std::vector<std::unordered_map<int, dnnl::memory>> args;  // one map per step
+};
+
+// This thread's BoundSteps of kernel `id`. Ids are never reused, so the entry
+// of a destroyed kernel is never found again; the map is emptied when it grows
+// past a bound so that such entries do not pile up.
+BoundSteps& ThreadBoundSteps(uint64_t id) {
+  constexpr size_t kMaxKernelsPerThread = 4096;
+  thread_local absl::flat_hash_map<uint64_t, std::unique_ptr<BoundSteps>> by_kernel;
+  auto it = by_kernel.find(id);
+  if (it == by_kernel.end()) {
+    if (by_kernel.size() >= kMaxKernelsPerThread) by_kernel.clear();
+    it = by_kernel.emplace(id, std::make_unique<BoundSteps>()).first;
+  }
+  return *it->second;
+}
+
+uint64_t NextKernelId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
+// Points memories[arg] at `data`, creating the memory object on first use.
+void PointAt(std::unordered_map<int, dnnl::memory>& memories, int arg, const Desc& desc,
+             void* data, const dnnl::stream& stream) {
+  auto it = memories.find(arg);
+  if (it == memories.end()) {
+    memories.emplace(arg, dnnl::memory(desc, CpuEngine(), data));
+  } else if (it->second.get_data_handle() != data) {
+    it->second.set_data_handle(data, stream);
+  }
+}
+
+}  // namespace
+
 // Runs a fixed sequence of primitives. Immutable; Run is thread-safe because
-// every primitive uses a user scratchpad taken from the call's scratch.
+// every primitive uses a user scratchpad taken from the call's scratch and
+// each thread binds its own memory objects (ThreadBoundSteps).
 class PrimitiveSequenceKernel : public Kernel {
  public:
   PrimitiveSequenceKernel(std::string context, std::string impl,
                           std::vector<SequenceBuilder::Step> steps, size_t scratchpad_bytes,
                           size_t buffer_bytes, std::vector<Layout> output_layouts)
-      : context_(std::move(context)),
+      : id_(NextKernelId()),
+        context_(std::move(context)),
         impl_(std::move(impl)),
         steps_(std::move(steps)),
         output_layouts_(std::move(output_layouts)),
@@ -223,32 +272,43 @@ class PrimitiveSequenceKernel : public Kernel {
       if (scratch_bytes_ > 0 && scratch == nullptr) {
         return absl::InvalidArgumentError(absl::StrCat(context_, ": no scratch given"));
       }
-      dnnl::stream stream(CpuEngine());
-      for (const SequenceBuilder::Step& step : steps_) {
-        std::unordered_map<int, dnnl::memory> memories;
+      BoundSteps& bound = ThreadBoundSteps(id_);
+      if (bound.args.empty()) {
+        bound.stream = dnnl::stream(CpuEngine());
+        bound.args.resize(steps_.size());
+      }
+      for (size_t i = 0; i < steps_.size(); ++i) {
+        const SequenceBuilder::Step& step = steps_[i];
+        std::unordered_map<int, dnnl::memory>& memories = bound.args[i];
         for (const Binding& b : step.bindings) {
-          FP_ASSIGN_OR_RETURN(dnnl::memory m, Materialize(b, args, scratch));
-          memories.emplace(b.arg, std::move(m));
+          FP_RETURN_IF_ERROR(Bind(b, args, scratch, bound.stream, memories));
         }
         if (step.scratchpad.get_size() > 0) {
-          memories.emplace(DNNL_ARG_SCRATCHPAD,
-                           dnnl::memory(step.scratchpad, CpuEngine(), scratch));
+          PointAt(memories, DNNL_ARG_SCRATCHPAD, step.scratchpad, scratch, bound.stream);
         }
-        step.primitive.execute(stream, memories);
+        step.primitive.execute(bound.stream, memories);
       }
-      stream.wait();
+      bound.stream.wait();
       return absl::OkStatus();
     });
   }
 
  private:
-  absl::StatusOr<dnnl::memory> Materialize(const Binding& b, const KernelArgs& args,
-                                           std::byte* scratch) const {
+  // Points memories[b.arg] at the buffer `b` names for this call, creating
+  // the memory object on the thread's first call.
+  absl::Status Bind(const Binding& b, const KernelArgs& args, std::byte* scratch,
+                    const dnnl::stream& stream,
+                    std::unordered_map<int, dnnl::memory>& memories) const {
+    if (b.source == Binding::Source::kOwned) {
+      // Constant, never re-pointed (set_data_handle would write its padding).
+      if (!memories.contains(b.arg)) {
+        memories.emplace(b.arg,
+                         dnnl::memory(b.owned.get_desc(), CpuEngine(), b.owned.get_data_handle()));
+      }
+      return absl::OkStatus();
+    }
     void* data = nullptr;
     switch (b.source) {
-      case Binding::Source::kOwned:
-        // A fresh handle per call: no memory object is shared across threads.
-        return dnnl::memory(b.owned.get_desc(), CpuEngine(), b.owned.get_data_handle());
       case Binding::Source::kScratch:
         data = scratch + buffer_base_ + b.offset;
         break;
@@ -258,14 +318,18 @@ class PrimitiveSequenceKernel : public Kernel {
       case Binding::Source::kOutput:
         if (b.index < static_cast<int>(args.outputs.size())) data = args.outputs[b.index].data;
         break;
+      case Binding::Source::kOwned:
+        break;
     }
     if (data == nullptr) {
       return absl::InvalidArgumentError(
           absl::StrCat(context_, ": missing buffer for tensor ", b.index));
     }
-    return dnnl::memory(b.desc, CpuEngine(), data);
+    PointAt(memories, b.arg, b.desc, data, stream);
+    return absl::OkStatus();
   }
 
+  const uint64_t id_;
   const std::string context_;
   const std::string impl_;
   const std::vector<SequenceBuilder::Step> steps_;

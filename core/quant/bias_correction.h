@@ -1,0 +1,63 @@
+// Empirical bias correction (Nagel et al., "Data-Free Quantization", 2019, §4.2;
+// AIMET's and Vitis AI's bias correction): quantizing a Conv/Gemm's weight and
+// its input shifts the expected value of its output — weight rounding errors
+// that do not average out per channel, clipped input ranges, upstream shifts.
+// Per output channel c the shift is E[W_q x_q - W x]_c over the calibration
+// images; subtracting it from the bias makes the quantized layer's mean output
+// equal the float one's, so no class logit is systematically pushed up or
+// down. Layers are corrected in graph order, each measured with the earlier
+// corrections in place. Thread-compatible.
+#ifndef FIXPOINT_CORE_QUANT_BIAS_CORRECTION_H_
+#define FIXPOINT_CORE_QUANT_BIAS_CORRECTION_H_
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "core/io/dataset.h"
+#include "core/ir/graph.h"
+
+namespace fixpoint::quant {
+
+// The quantizer's rewrite of a float graph into its QDQ form with fixed
+// activation parameters (InsertQdq bound to a plan and parameters).
+using QdqRewrite = std::function<absl::StatusOr<ir::Graph>(const ir::Graph& float_graph)>;
+
+struct BiasCorrectionOptions {
+  int64_t num_images = 1000;  // first items of the dataset; 0 = all
+  int batch_size = 32;
+  int threads = 0;  // per Run; 0 = all hardware threads
+  // Checked before each measurement; true aborts with CANCELLED.
+  std::function<bool()> cancelled;
+};
+
+struct CorrectedBias {
+  std::string node;
+  double max_abs_shift = 0;  // largest |correction| over the channels
+};
+
+// Names of the Conv and Gemm nodes of `qdq_graph` whose weight (input 1) is
+// dequantized from a constant, and whose bias can take a correction: a Conv,
+// or a Gemm with alpha = beta = 1 and a 1-D bias (or none). In graph order.
+std::vector<std::string> BiasCorrectableNodes(const ir::Graph& qdq_graph);
+
+// Corrects, in place, the biases of the nodes of `float_graph` named in
+// `nodes` (graph order; see BiasCorrectableNodes): for each in turn, the
+// per-channel mean of its output before bias and fused activation is measured
+// over the calibration images in `float_graph` and in to_qdq(float_graph)
+// (QDQ simulation), and the difference is subtracted from the bias. A node
+// without a bias gets one. Returns one entry per corrected node.
+// INVALID_ARGUMENT if a name is not a Conv/Gemm of both graphs or its bias is
+// not a 1-D f32 initializer of its output channels; CANCELLED; errors of
+// to_qdq and of running the graphs.
+absl::StatusOr<std::vector<CorrectedBias>> CorrectBiases(ir::Graph& float_graph,
+                                                         const std::vector<std::string>& nodes,
+                                                         const QdqRewrite& to_qdq,
+                                                         const io::Dataset& calibration,
+                                                         const BiasCorrectionOptions& options);
+
+}  // namespace fixpoint::quant
+
+#endif  // FIXPOINT_CORE_QUANT_BIAS_CORRECTION_H_

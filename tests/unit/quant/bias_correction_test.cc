@@ -1,0 +1,229 @@
+// Empirical bias correction: a known mean shift injected through weight
+// rounding is measured and removed (on the calibration images and on fresh
+// ones), a node without bias gets one, a Conv with a fused Relu is corrected
+// too, auto keeps a helpful correction and drops a useless one, and only
+// correctable nodes are chosen.
+#include "core/quant/bias_correction.h"
+
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/quant/quantizer.h"
+#include "core/runtime/session.h"
+#include "tests/unit/transform/transform_test_util.h"
+
+namespace fixpoint::quant {
+namespace {
+
+using transform::testing::MakeNode;
+
+// [n, 2, 4, 4]: channel 0 uniform in [0, 1], channel 1 uniform in [9.5, 10.5].
+io::Dataset TwoChannelData(int64_t n, uint32_t seed) {
+  std::mt19937 rng(seed);
+  std::uniform_real_distribution<float> u(0.0f, 1.0f);
+  std::vector<float> v(n * 2 * 16);
+  for (int64_t i = 0; i < n; ++i) {
+    for (int k = 0; k < 16; ++k) {
+      v[(i * 2) * 16 + k] = u(rng);
+      v[(i * 2 + 1) * 16 + k] = 9.5f + u(rng);
+    }
+  }
+  io::Dataset ds;
+  ds.images = ir::Tensor::FromF32(ir::Shape{n, 2, 4, 4}, v);
+  ds.source_path = "two-channel";
+  return ds;
+}
+
+// x -> Conv 1x1 (W = [1, 0.0041]) -> y. Per-channel scale 1/127: 0.0041 * 127
+// = 0.52 rounds to 1, so w1 grows by 1/127 - 0.0041 = 0.003774 and the mean
+// output by that times E[x1] = 10: a 0.0377 shift that does not average out.
+ir::Graph TinyConv(bool with_bias, bool relu) {
+  ir::Graph g;
+  g.inputs.push_back({"x", ir::DType::kF32, ir::Shape({ir::kDynamicDim, 2, 4, 4})});
+  g.outputs.push_back({"y", ir::DType::kF32, {}});
+  g.initializers["W"] = ir::Tensor::FromF32(ir::Shape{1, 2, 1, 1}, std::vector<float>{1.0f, 0.0041f});
+  std::vector<std::string> inputs = {"x", "W"};
+  if (with_bias) {
+    g.initializers["b"] = ir::Tensor::FromF32(ir::Shape{1}, std::vector<float>{0.5f});
+    inputs.push_back("b");
+  }
+  g.nodes.push_back(MakeNode("conv", "Conv", inputs, {relu ? "h" : "y"}));
+  if (relu) g.nodes.push_back(MakeNode("relu", "Relu", {"h"}, {"y"}));
+  return g;
+}
+
+std::vector<float> Output(const ir::Graph& g, const io::Dataset& data) {
+  runtime::SessionOptions so;
+  so.intra_op_threads = 1;
+  auto s = runtime::Session::Create(g, so);
+  EXPECT_TRUE(s.ok()) << s.status();
+  const ir::TensorView in[] = {data.images.view()};
+  auto out = (*s)->Run(in);
+  EXPECT_TRUE(out.ok()) << out.status();
+  const ir::Tensor& t = (*out)[0];
+  return std::vector<float>(t.data<float>(), t.data<float>() + t.NumElements());
+}
+
+// Mean of (quantized - float) outputs of `g` quantized with or without the
+// correction, over `eval`.
+double MeanShift(const ir::Graph& g, const io::Dataset& calib, const io::Dataset& eval,
+                 bool correct, QuantizeResult* result = nullptr) {
+  QuantizeOptions o;
+  o.method = "minmax";
+  o.batch_size = 16;
+  o.threads = 1;
+  o.bias_correction = correct ? BiasCorrectionMode::kOn : BiasCorrectionMode::kOff;
+  auto q = Quantize(g, calib, o);
+  EXPECT_TRUE(q.ok()) << q.status();
+  if (!q.ok()) return NAN;
+  const std::vector<float> f = Output(g, eval);
+  const std::vector<float> d = Output(q->graph, eval);
+  double sum = 0;
+  for (size_t i = 0; i < f.size(); ++i) sum += d[i] - f[i];
+  if (result != nullptr) *result = *std::move(q);
+  return sum / static_cast<double>(f.size());
+}
+
+TEST(BiasCorrectionTest, RemovesAnInjectedMeanShift) {
+  const io::Dataset calib = TwoChannelData(64, 1);
+  const io::Dataset fresh = TwoChannelData(64, 2);
+  const ir::Graph g = TinyConv(/*with_bias=*/true, /*relu=*/false);
+  // Without: the weight-rounding shift (input rounding is zero-mean here).
+  EXPECT_NEAR(MeanShift(g, calib, calib, false), 0.0377, 0.003);
+  EXPECT_NEAR(MeanShift(g, calib, fresh, false), 0.0377, 0.003);
+  // With: gone up to the int32 bias step (s_in * s_w = 10.5/255 / 127 = 3.2e-4)
+  // on the calibration images, and on fresh images up to sampling noise.
+  QuantizeResult r;
+  EXPECT_LT(std::abs(MeanShift(g, calib, calib, true, &r)), 2e-4);
+  EXPECT_LT(std::abs(MeanShift(g, calib, fresh, true)), 2e-3);
+  EXPECT_TRUE(r.bias_correction.applied);
+  EXPECT_EQ(r.bias_correction.nodes, std::vector<std::string>{"conv"});
+}
+
+TEST(BiasCorrectionTest, AddsABiasWhereThereIsNone) {
+  const io::Dataset calib = TwoChannelData(64, 3);
+  const ir::Graph g = TinyConv(/*with_bias=*/false, /*relu=*/false);
+  EXPECT_NEAR(MeanShift(g, calib, calib, false), 0.0377, 0.003);
+  QuantizeResult r;
+  EXPECT_LT(std::abs(MeanShift(g, calib, calib, true, &r)), 2e-4);
+  EXPECT_EQ(r.graph.nodes.back().op_type, "Conv");
+  EXPECT_TRUE(r.graph.nodes.back().HasInput(2));
+}
+
+// The preparation fuses the Relu into the Conv; the probe strips it and
+// measures before it (every pre-activation is positive here, so the output
+// shift equals the pre-activation shift).
+TEST(BiasCorrectionTest, MeasuresBeforeAFusedActivation) {
+  const io::Dataset calib = TwoChannelData(64, 4);
+  const ir::Graph g = TinyConv(/*with_bias=*/true, /*relu=*/true);
+  EXPECT_NEAR(MeanShift(g, calib, calib, false), 0.0377, 0.003);
+  EXPECT_LT(std::abs(MeanShift(g, calib, calib, true)), 2e-4);
+}
+
+// auto keeps the correction when the output SQNR on the calibration images
+// rises (here the shift is most of the output error)...
+TEST(BiasCorrectionTest, AutoKeepsAHelpfulCorrection) {
+  const io::Dataset calib = TwoChannelData(64, 7);
+  QuantizeOptions o;
+  o.method = "minmax";
+  o.threads = 1;
+  o.bias_correction = BiasCorrectionMode::kAuto;
+  auto r = Quantize(TinyConv(true, false), calib, o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  const BiasCorrectionReport& b = r->bias_correction;
+  EXPECT_TRUE(b.applied);
+  ASSERT_TRUE(b.calib_sqnr_without_db.has_value() && b.calib_sqnr_with_db.has_value());
+  EXPECT_GT(*b.calib_sqnr_with_db, *b.calib_sqnr_without_db + 3);
+  o.bias_correction = BiasCorrectionMode::kOn;
+  auto on = Quantize(TinyConv(true, false), calib, o);
+  ASSERT_TRUE(on.ok()) << on.status();
+  EXPECT_EQ(on->graph.initializers.at("b_quantized").data<int32_t>()[0],
+            r->graph.initializers.at("b_quantized").data<int32_t>()[0]);
+}
+
+// ... and drops it when it does not: an exactly representable Gemm (integer
+// inputs 0..255 give scale 1, weights +-1 and 0 are exact) has no error to fix.
+TEST(BiasCorrectionTest, AutoDropsACorrectionThatDoesNotHelp) {
+  ir::Graph g;
+  g.inputs.push_back({"x", ir::DType::kF32, ir::Shape({ir::kDynamicDim, 2})});
+  g.outputs.push_back({"y", ir::DType::kF32, {}});
+  g.initializers["W"] =
+      ir::Tensor::FromF32(ir::Shape{2, 2}, std::vector<float>{1.0f, 0.0f, -1.0f, 1.0f});
+  g.initializers["C"] = ir::Tensor::FromF32(ir::Shape{2}, std::vector<float>{0.0f, 0.0f});
+  g.nodes.push_back(MakeNode("fc", "Gemm", {"x", "W", "C"}, {"y"}, {{"transB", int64_t{1}}}));
+  std::vector<float> v;
+  for (int i = 0; i < 64; ++i) {
+    v.push_back(static_cast<float>(i * 4 % 256));
+    v.push_back(static_cast<float>(255 - i * 3 % 256));
+  }
+  v[0] = 0.0f;
+  v[1] = 255.0f;
+  io::Dataset data;
+  data.images = ir::Tensor::FromF32(ir::Shape{64, 2}, v);
+  QuantizeOptions o;
+  o.method = "minmax";
+  o.threads = 1;
+  auto r = Quantize(g, data, o);  // kAuto is the default
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->bias_correction.applied);
+  EXPECT_TRUE(r->bias_correction.nodes.empty());
+  ASSERT_TRUE(r->bias_correction.calib_sqnr_without_db.has_value());
+  EXPECT_FALSE(*r->bias_correction.calib_sqnr_with_db > *r->bias_correction.calib_sqnr_without_db);
+}
+
+TEST(BiasCorrectionTest, ModeNamesRoundTrip) {
+  for (BiasCorrectionMode m :
+       {BiasCorrectionMode::kOff, BiasCorrectionMode::kOn, BiasCorrectionMode::kAuto}) {
+    auto parsed = ParseBiasCorrectionMode(BiasCorrectionModeName(m));
+    ASSERT_TRUE(parsed.ok());
+    EXPECT_EQ(*parsed, m);
+  }
+  EXPECT_EQ(ParseBiasCorrectionMode("yes").status().code(), absl::StatusCode::kInvalidArgument);
+}
+
+TEST(BiasCorrectionTest, ChoosesConvAndPlainGemmWithQuantizedWeights) {
+  ir::Graph g;
+  g.inputs.push_back({"x", ir::DType::kF32, ir::Shape({ir::kDynamicDim, 2})});
+  g.outputs.push_back({"z", ir::DType::kF32, {}});
+  g.initializers["W_quantized"] = ir::Tensor(ir::DType::kI8, ir::Shape{2, 2});
+  g.initializers["s"] = ir::Tensor::FromF32(ir::Shape{}, std::vector<float>{0.1f});
+  g.initializers["zp"] = ir::Tensor(ir::DType::kI8, ir::Shape{});
+  g.initializers["F"] = ir::Tensor::FromF32(ir::Shape{2, 2}, std::vector<float>(4, 0.5f));
+  g.nodes.push_back(MakeNode("dq", "DequantizeLinear", {"W_quantized", "s", "zp"}, {"W"}));
+  g.nodes.push_back(MakeNode("plain", "Gemm", {"x", "W"}, {"y1"}));
+  g.nodes.push_back(MakeNode("scaled", "Gemm", {"y1", "W"}, {"y2"}, {{"alpha", 2.0f}}));
+  g.nodes.push_back(MakeNode("float_weight", "Gemm", {"y2", "F"}, {"z"}));
+  EXPECT_EQ(BiasCorrectableNodes(g), std::vector<std::string>{"plain"});
+}
+
+TEST(BiasCorrectionTest, RejectsUnknownNodesAndBadBatch) {
+  ir::Graph g = TinyConv(true, false);
+  const io::Dataset calib = TwoChannelData(4, 5);
+  const QdqRewrite identity = [](const ir::Graph& f) -> absl::StatusOr<ir::Graph> { return f; };
+  BiasCorrectionOptions o;
+  EXPECT_EQ(CorrectBiases(g, {"nope"}, identity, calib, o).status().code(),
+            absl::StatusCode::kInvalidArgument);
+  o.batch_size = 0;
+  EXPECT_EQ(CorrectBiases(g, {"conv"}, identity, calib, o).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
+// With an identity "quantization" nothing moves: the correction is the
+// measured difference, not a fixed adjustment.
+TEST(BiasCorrectionTest, IdentityRewriteLeavesBiasUnchanged) {
+  ir::Graph g = TinyConv(true, false);
+  const io::Dataset calib = TwoChannelData(8, 6);
+  const QdqRewrite identity = [](const ir::Graph& f) -> absl::StatusOr<ir::Graph> { return f; };
+  auto r = CorrectBiases(g, {"conv"}, identity, calib, BiasCorrectionOptions{});
+  ASSERT_TRUE(r.ok()) << r.status();
+  ASSERT_EQ(r->size(), 1u);
+  EXPECT_EQ((*r)[0].max_abs_shift, 0.0);
+  EXPECT_EQ(g.initializers.at("b").data<float>()[0], 0.5f);
+}
+
+}  // namespace
+}  // namespace fixpoint::quant
