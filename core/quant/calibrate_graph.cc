@@ -9,31 +9,23 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/quant/calibration_session.h"
+#include "core/quant/observed_values.h"
 #include "core/runtime/session.h"
 #include "core/util/status_macros.h"
 
 namespace fixpoint::quant {
 namespace {
 
-// `graph` with every tensor of `tensors` as a graph output; `index[k]` is the
-// output position of tensors[k] (existing outputs are reused).
-absl::StatusOr<ir::Graph> WithTensorOutputs(const ir::Graph& graph,
-                                            const std::vector<std::string>& tensors,
-                                            std::vector<size_t>& index) {
-  ir::Graph out = graph;
-  index.clear();
+// INVALID_ARGUMENT unless every name is an f32 activation of `graph`.
+absl::Status CheckTensors(const ir::Graph& graph, const std::vector<std::string>& tensors) {
   for (const std::string& name : tensors) {
     const ir::ValueInfo* info = graph.FindValueInfo(name);
     if (info == nullptr || graph.IsInitializer(name) || info->dtype != ir::DType::kF32) {
       return absl::InvalidArgumentError(
           absl::StrCat("tensor '", name, "' to calibrate is not an f32 activation of the graph"));
     }
-    auto it = std::find_if(out.outputs.begin(), out.outputs.end(),
-                           [&](const ir::ValueInfo& v) { return v.name == name; });
-    index.push_back(static_cast<size_t>(it - out.outputs.begin()));
-    if (it == out.outputs.end()) out.outputs.push_back(*info);
   }
-  return out;
+  return absl::OkStatus();
 }
 
 }  // namespace
@@ -54,17 +46,17 @@ absl::StatusOr<CalibrationResult> CalibrateGraph(const ir::Graph& graph,
   }
   FP_ASSIGN_OR_RETURN(std::unique_ptr<CalibrationSession> calibration,
                       CalibrationSession::Create(options.method, options.calibrator));
-  std::vector<size_t> index;
-  FP_ASSIGN_OR_RETURN(ir::Graph probed, WithTensorOutputs(graph, tensors, index));
+  FP_RETURN_IF_ERROR(CheckTensors(graph, tensors));
   runtime::SessionOptions session_options;
   session_options.intra_op_threads = options.threads;
   session_options.optimize = false;  // the caller's graph is what gets calibrated
   FP_ASSIGN_OR_RETURN(std::unique_ptr<runtime::Session> session,
-                      runtime::Session::Create(std::move(probed), session_options));
+                      runtime::Session::Create(graph, session_options));
 
   const int64_t total =
       options.num_images > 0 ? std::min(options.num_images, dataset.size()) : dataset.size();
   CalibrationResult result;
+  std::vector<float> scratch;
   for (int64_t first = 0, b = 0; first < total; first += options.batch_size, ++b) {
     if (options.cancelled && options.cancelled()) {
       return absl::CancelledError(
@@ -72,15 +64,16 @@ absl::StatusOr<CalibrationResult> CalibrateGraph(const ir::Graph& graph,
     }
     const int64_t count = std::min<int64_t>(options.batch_size, total - first);
     FP_ASSIGN_OR_RETURN(io::DatasetBatch batch, dataset.Items(first, count));
-    auto outputs = session->Run(std::vector<ir::TensorView>{batch.images});
+    // Each tensor is observed in place, right after the kernel that writes
+    // it, in whatever layout that kernel chose (no extra graph outputs, so
+    // no copies and no forced plain layouts).
+    auto outputs = session->RunObserved(
+        std::vector<ir::TensorView>{batch.images}, tensors,
+        [&](size_t k, const runtime::ObservedValue& value) {
+          return calibration->Observe(tensors[k], ObservedFloats(value, scratch));
+        });
     if (!outputs.ok()) {
       return WithContext(outputs.status(), absl::StrCat("calibration batch ", b));
-    }
-    for (size_t k = 0; k < tensors.size(); ++k) {
-      const ir::Tensor& values = (*outputs)[index[k]];
-      const absl::Status observed = calibration->Observe(
-          tensors[k], std::span<const float>(values.data<float>(), values.NumElements()));
-      if (!observed.ok()) return WithContext(observed, absl::StrCat("calibration batch ", b));
     }
     result.images += count;
     if (options.progress) options.progress(result.images, total);

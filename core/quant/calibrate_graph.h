@@ -1,7 +1,7 @@
 // Calibration of a float graph: runs it on dataset batches with the runtime,
-// every tensor to calibrate exposed as an extra graph output, and streams the
-// values into a CalibrationSession. Memory is bounded by one batch's outputs
-// plus the calibrators' summaries.
+// which hands each tensor to calibrate to a CalibrationSession in place, as
+// soon as it is computed. Memory is bounded by one batch's intermediate
+// values plus the calibrators' summaries.
 // Thread-compatible (the callbacks are called on the calling thread).
 #ifndef FIXPOINT_CORE_QUANT_CALIBRATE_GRAPH_H_
 #define FIXPOINT_CORE_QUANT_CALIBRATE_GRAPH_H_

@@ -1,6 +1,10 @@
 #include "core/quant/calibration_session.h"
 
+#include <algorithm>
+#include <atomic>
+#include <thread>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 #include "core/util/status_macros.h"
@@ -30,11 +34,27 @@ absl::StatusOr<std::map<std::string, TensorRange>> CalibrationSession::Ranges() 
     return absl::FailedPreconditionError(
         absl::StrCat(method_, " calibration: no tensor was observed"));
   }
+  // The searches (mse, entropy, percentile) are independent per tensor and
+  // run after the model: spread them over the cores.
+  std::vector<std::pair<const std::string*, const Calibrator*>> work;
+  for (const auto& [name, calibrator] : calibrators_) work.push_back({&name, calibrator.get()});
+  std::vector<absl::StatusOr<TensorRange>> results(work.size(), absl::UnknownError("not run"));
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t i = next++; i < work.size(); i = next++) results[i] = work[i].second->Range();
+  };
+  const size_t cores = std::max(1u, std::thread::hardware_concurrency());
+  const size_t threads = std::min(work.size(), cores);
+  std::vector<std::thread> helpers;
+  for (size_t t = 1; t < threads; ++t) helpers.emplace_back(worker);
+  worker();
+  for (std::thread& t : helpers) t.join();
   std::map<std::string, TensorRange> ranges;
-  for (const auto& [name, calibrator] : calibrators_) {
-    absl::StatusOr<TensorRange> range = calibrator->Range();
-    if (!range.ok()) return WithContext(range.status(), absl::StrCat("tensor '", name, "'"));
-    ranges.emplace(name, *range);
+  for (size_t i = 0; i < work.size(); ++i) {
+    if (!results[i].ok()) {
+      return WithContext(results[i].status(), absl::StrCat("tensor '", *work[i].first, "'"));
+    }
+    ranges.emplace(*work[i].first, *results[i]);
   }
   return ranges;
 }

@@ -31,9 +31,9 @@ class CalibrationSession {
   // tensor name: "tensor 'conv1': entropy calibration: value nan at ...".
   absl::Status Observe(absl::string_view tensor, std::span<const float> values);
 
-  // The range of every observed tensor, by name. FAILED_PRECONDITION naming
-  // the tensor if one has seen only empty batches, or if no tensor was
-  // observed at all.
+  // The range of every observed tensor, by name, computed on up to one
+  // thread per core. FAILED_PRECONDITION naming the tensor if one has seen
+  // only empty batches, or if no tensor was observed at all.
   absl::StatusOr<std::map<std::string, TensorRange>> Ranges() const;
 
   const std::string& method() const { return method_; }

@@ -4,6 +4,10 @@
 #include <cassert>
 #include <cmath>
 
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
+
 #include "absl/strings/str_format.h"
 
 namespace fixpoint::quant {
@@ -11,21 +15,23 @@ namespace fixpoint::quant {
 Histogram::Histogram(int bins_per_side, bool track_sums)
     : bins_per_side_(bins_per_side),
       track_sums_(track_sums),
-      counts_(2 * static_cast<size_t>(bins_per_side), 0),
+      counts_(2 * static_cast<size_t>(bins_per_side) + kTrashSlots, 0),
       sums_(track_sums ? 2 * static_cast<size_t>(bins_per_side) : 0, 0.0) {
   assert(bins_per_side >= 2 && bins_per_side % 2 == 0);
 }
 
 float Histogram::abs_max() const { return std::max(std::fabs(min_), std::fabs(max_)); }
 
-void Histogram::Add(std::span<const float> values) {
+void Histogram::Add(std::span<const float> values) { Add(values, ScanValues(values)); }
+
+void Histogram::Add(std::span<const float> values, const ValueScan& scan) {
   if (values.empty()) return;
-  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
-  min_ = total_count_ == 0 ? *lo : std::min(min_, *lo);
-  max_ = total_count_ == 0 ? *hi : std::max(max_, *hi);
+  assert(scan.finite);
+  min_ = total_count_ == 0 ? scan.min : std::min(min_, scan.min);
+  max_ = total_count_ == 0 ? scan.max : std::max(max_, scan.max);
   total_count_ += static_cast<int64_t>(values.size());
-  const double batch_abs_max = std::max(std::fabs(*lo), std::fabs(*hi));
-  assert(std::isfinite(batch_abs_max));
+  zero_count_ += scan.zeros;
+  const double batch_abs_max = std::max(std::fabs(scan.min), std::fabs(scan.max));
   if (batch_abs_max > 0.0 && range_ == 0.0) {
     // abs_max = m * 2^e with m in [0.5, 1): 2^e is the smallest power of two
     // strictly above it.
@@ -39,13 +45,49 @@ void Histogram::Add(std::span<const float> values) {
     return;
   }
   while (batch_abs_max >= range_) DoubleRange();
+  if (!track_sums_) {
+    CountNonZeros(values);
+    counts_[bins_per_side_] += scan.zeros;
+    return;
+  }
   for (float x : values) {
     const size_t j = Index(x);
     ++counts_[j];
-    if (track_sums_) {
-      sums_[j] += x;
-      sum_squares_ += static_cast<double>(x) * x;
-    }
+    sums_[j] += x;
+    sum_squares_ += static_cast<double>(x) * x;
+  }
+}
+
+void Histogram::CountNonZeros(std::span<const float> values) {
+  const size_t trash = 2 * static_cast<size_t>(bins_per_side_);
+  size_t i = 0;
+#if defined(__AVX2__)
+  // Index() eight at a time: x * n / T is exact in double (T is a power of
+  // two), so floor() bins exactly as the scalar code does.
+  const __m256d to_bins = _mm256_set1_pd(bins_per_side_ / range_);
+  const __m256d lowest = _mm256_set1_pd(-bins_per_side_);
+  const __m256d highest = _mm256_set1_pd(bins_per_side_ - 1);
+  const __m256i offset = _mm256_set1_epi32(bins_per_side_);
+  const __m256i trash_slots = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(trash)),
+                                               _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+  const __m256 zero = _mm256_setzero_ps();
+  alignas(32) int32_t index[8];
+  for (; i + 8 <= values.size(); i += 8) {
+    const __m256 x = _mm256_loadu_ps(values.data() + i);
+    auto bins = [&](__m128 half) {
+      const __m256d b = _mm256_floor_pd(_mm256_mul_pd(_mm256_cvtps_pd(half), to_bins));
+      return _mm256_cvttpd_epi32(_mm256_min_pd(_mm256_max_pd(b, lowest), highest));
+    };
+    __m256i j = _mm256_set_m128i(bins(_mm256_extractf128_ps(x, 1)), bins(_mm256_castps256_ps128(x)));
+    j = _mm256_add_epi32(j, offset);
+    const __m256i is_zero = _mm256_castps_si256(_mm256_cmp_ps(x, zero, _CMP_EQ_OQ));
+    j = _mm256_blendv_epi8(j, trash_slots, is_zero);
+    _mm256_store_si256(reinterpret_cast<__m256i*>(index), j);
+    for (int32_t k : index) ++counts_[static_cast<size_t>(k)];
+  }
+#endif
+  for (; i < values.size(); ++i) {
+    if (values[i] != 0.0f) ++counts_[Index(values[i])];
   }
 }
 
@@ -54,7 +96,9 @@ void Histogram::DoubleRange() {
   // array index j / 2 + n / 2 (n even).
   const size_t half = static_cast<size_t>(bins_per_side_) / 2;
   std::vector<int64_t> counts(counts_.size(), 0);
-  for (size_t j = 0; j < counts_.size(); ++j) counts[j / 2 + half] += counts_[j];
+  for (size_t j = 0; j < 2 * static_cast<size_t>(bins_per_side_); ++j) {
+    counts[j / 2 + half] += counts_[j];
+  }
   counts_.swap(counts);
   if (track_sums_) {
     std::vector<double> sums(sums_.size(), 0.0);
@@ -75,7 +119,7 @@ size_t Histogram::Index(float x) const {
 }
 
 std::vector<double> Histogram::SignedCounts() const {
-  std::vector<double> out(counts_.begin(), counts_.end());
+  std::vector<double> out(counts_.begin(), counts_.begin() + 2 * bins_per_side_);
   out[bins_per_side_] += static_cast<double>(pending_zeros_);
   return out;
 }

@@ -29,6 +29,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
 #include "core/quant/calibrator.h"
+#include "core/quant/value_scan.h"
 
 namespace fixpoint::quant {
 
@@ -41,8 +42,12 @@ class Histogram {
   // so that the error can name the method; an infinite value would never
   // fit a range.
   void Add(std::span<const float> values);
+  // The same, given ScanValues(values) (finite) from the caller.
+  void Add(std::span<const float> values, const ValueScan& scan);
 
   int64_t total_count() const { return total_count_; }
+  // Values exactly 0 (they sit in the bin [0, w)).
+  int64_t zero_count() const { return zero_count_; }
   bool empty() const { return total_count_ == 0; }
   // Exact observed extremes; meaningful once !empty().
   float min() const { return min_; }
@@ -69,16 +74,24 @@ class Histogram {
  private:
   void DoubleRange();
   size_t Index(float x) const;
+  // Counts `values` into counts_ (range_ > 0 and covering them), zeros
+  // excepted: the caller adds those to bin [0, w) in one step.
+  void CountNonZeros(std::span<const float> values);
 
   const int bins_per_side_;
   const bool track_sums_;
-  std::vector<int64_t> counts_;  // 2 * n, index j = bin j - n
+  // 2 * n, index j = bin j - n; then kTrashSlots slots that CountNonZeros
+  // sends zeros to (their counts are added in bulk; spreading them over
+  // several slots keeps increments of one address from serializing).
+  static constexpr size_t kTrashSlots = 8;
+  std::vector<int64_t> counts_;
   std::vector<double> sums_;     // 2 * n if track_sums_
   double sum_squares_ = 0.0;
   double range_ = 0.0;
   int range_exponent_ = 0;
   int64_t pending_zeros_ = 0;  // zeros seen before the range was known
   int64_t total_count_ = 0;
+  int64_t zero_count_ = 0;
   float min_ = 0.0f;
   float max_ = 0.0f;
 };

@@ -8,6 +8,7 @@
 
 #include "core/quant/calibrator.h"
 #include "core/quant/histogram.h"
+#include "core/quant/value_scan.h"
 #include "core/util/status_macros.h"
 
 namespace fixpoint::quant {
@@ -16,8 +17,9 @@ class HistogramCalibrator : public Calibrator {
  public:
   // Rejects non-finite values (naming the method), else adds them.
   absl::Status Observe(std::span<const float> values) final {
-    FP_RETURN_IF_ERROR(CheckFinite(Method(), values));
-    histogram_.Add(values);
+    const ValueScan scan = ScanValues(values);
+    if (!scan.finite) return CheckFinite(Method(), values);  // names the value
+    histogram_.Add(values, scan);
     return absl::OkStatus();
   }
 

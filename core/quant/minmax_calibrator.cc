@@ -13,6 +13,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_format.h"
 #include "core/quant/calibrator.h"
+#include "core/quant/value_scan.h"
 #include "core/util/status_macros.h"
 
 namespace fixpoint::quant {
@@ -33,20 +34,20 @@ class MinMaxCalibrator final : public Calibrator {
         averaging_constant_(options.averaging_constant) {}
 
   absl::Status Observe(std::span<const float> values) override {
-    FP_RETURN_IF_ERROR(CheckFinite(Method(), values));
+    const ValueScan scan = ScanValues(values);
+    if (!scan.finite) return CheckFinite(Method(), values);  // names the value
     if (values.empty()) return absl::OkStatus();
-    const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
     if (!observed_) {
-      min_ = *lo;
-      max_ = *hi;
+      min_ = scan.min;
+      max_ = scan.max;
       observed_ = true;
     } else if (moving_average_) {
       // Double keeps the average from drifting over thousands of batches.
-      min_ += averaging_constant_ * (*lo - min_);
-      max_ += averaging_constant_ * (*hi - max_);
+      min_ += averaging_constant_ * (scan.min - min_);
+      max_ += averaging_constant_ * (scan.max - max_);
     } else {
-      min_ = std::min<double>(min_, *lo);
-      max_ = std::max<double>(max_, *hi);
+      min_ = std::min<double>(min_, scan.min);
+      max_ = std::max<double>(max_, scan.max);
     }
     return absl::OkStatus();
   }

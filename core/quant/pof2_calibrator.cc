@@ -34,6 +34,7 @@
 #include "absl/strings/str_format.h"
 #include "core/quant/calibrator.h"
 #include "core/quant/histogram.h"
+#include "core/quant/value_scan.h"
 #include "core/quant/quant_params.h"
 #include "core/util/status_macros.h"
 
@@ -70,13 +71,13 @@ class Pof2Calibrator final : public Calibrator {
   }
 
   absl::Status Observe(std::span<const float> values) override {
-    FP_RETURN_IF_ERROR(CheckFinite(Method(), values));
+    const ValueScan scan = ScanValues(values);
+    if (!scan.finite) return CheckFinite(Method(), values);  // names the value
     if (values.empty()) return absl::OkStatus();
-    const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
-    min_ = observed_ ? std::min(min_, *lo) : *lo;
-    max_ = observed_ ? std::max(max_, *hi) : *hi;
+    min_ = observed_ ? std::min(min_, scan.min) : scan.min;
+    max_ = observed_ ? std::max(max_, scan.max) : scan.max;
     observed_ = true;
-    if (histogram_ != nullptr) histogram_->Add(values);
+    if (histogram_ != nullptr) histogram_->Add(values, scan);
     return absl::OkStatus();
   }
 

@@ -4,8 +4,10 @@
 #define FIXPOINT_CORE_RUNTIME_BOUND_PLAN_H_
 
 #include <memory>
+#include <string>
 #include <vector>
 
+#include "absl/container/flat_hash_map.h"
 #include "core/ir/graph.h"
 #include "core/runtime/kernel.h"
 #include "core/runtime/session.h"
@@ -35,6 +37,9 @@ struct Session::BoundPlan {
   std::vector<Slot> slots;
   std::vector<Step> steps;
   std::vector<int> graph_outputs;  // slot ids
+  // Every named value (graph inputs, constants, node outputs) -> the slot
+  // its producer writes, for RunObserved.
+  absl::flat_hash_map<std::string, int> value_slots;
   size_t arena_bytes = 0;
   size_t scratch_bytes = 0;
 };

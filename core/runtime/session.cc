@@ -107,6 +107,12 @@ namespace fixpoint::runtime {
 
 absl::StatusOr<std::vector<ir::Tensor>> Session::Run(
     std::span<const ir::TensorView> inputs) const {
+  return RunObserved(inputs, {}, [](size_t, const ObservedValue&) { return absl::OkStatus(); });
+}
+
+absl::StatusOr<std::vector<ir::Tensor>> Session::RunObserved(
+    std::span<const ir::TensorView> inputs, std::span<const std::string> observed,
+    absl::FunctionRef<absl::Status(size_t, const ObservedValue&)> observer) const {
   FP_RETURN_IF_ERROR(CheckInputs(inputs));
   std::vector<ir::Shape> shapes;
   shapes.reserve(inputs.size());
@@ -135,6 +141,28 @@ absl::StatusOr<std::vector<ir::Tensor>> Session::Run(
         break;
     }
   }
+  // observe_at[slot] = index into `observed`, or -1.
+  std::vector<int> observe_at(observed.empty() ? 0 : plan->slots.size(), -1);
+  for (size_t k = 0; k < observed.size(); ++k) {
+    auto it = plan->value_slots.find(observed[k]);
+    if (it == plan->value_slots.end()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("value '", observed[k], "' to observe is not in the graph"));
+    }
+    observe_at[it->second] = static_cast<int>(k);
+  }
+  auto observe = [&](int slot) -> absl::Status {
+    if (observe_at.empty() || observe_at[slot] < 0) return absl::OkStatus();
+    const Layout layout = plan->slots[slot].layout;
+    const int block = layout == Layout::kNChw8c ? 8 : layout == Layout::kNChw16c ? 16 : 0;
+    return observer(static_cast<size_t>(observe_at[slot]), ObservedValue{views[slot], block});
+  };
+  for (size_t id = 0; id < plan->slots.size(); ++id) {
+    const Slot::Kind kind = plan->slots[id].kind;
+    if (kind == Slot::Kind::kInput || kind == Slot::Kind::kConstant) {
+      FP_RETURN_IF_ERROR(observe(static_cast<int>(id)));
+    }
+  }
   std::vector<ir::TensorView> in_views, out_views;
   for (const Step& step : plan->steps) {
     in_views.clear();
@@ -145,6 +173,7 @@ absl::StatusOr<std::vector<ir::Tensor>> Session::Run(
     if (!status.ok()) {
       return WithContext(status, absl::StrCat(step.info.op_type, " '", step.info.node, "'"));
     }
+    for (int out : step.outputs) FP_RETURN_IF_ERROR(observe(out));
   }
   // Outputs that are graph inputs or constants (or appear twice) are copies.
   for (size_t i = 0; i < plan->graph_outputs.size(); ++i) {

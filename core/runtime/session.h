@@ -13,6 +13,7 @@
 
 #include "absl/base/thread_annotations.h"
 #include "absl/container/flat_hash_map.h"
+#include "absl/functional/function_ref.h"
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "core/ir/graph.h"
@@ -42,6 +43,17 @@ struct BoundNodeInfo {
   std::string impl;  // "ref", "onednn:jit:avx2", ...
 };
 
+// One intermediate value as RunObserved sees it, in place.
+struct ObservedValue {
+  // The value's dtype and logical shape; `data` is in the physical layout the
+  // kernels chose, valid only during the observer call.
+  ir::TensorView view;
+  // 0: the buffer holds exactly the value's elements (plain or channels-last
+  // order). 8 or 16: blocked channels (nChw8c / nChw16c), the channel count
+  // padded up to a multiple of it.
+  int channel_block = 0;
+};
+
 class Session {
  public:
   // Verifies and prepares `graph` (shapes are re-inferred). INVALID_ARGUMENT /
@@ -54,6 +66,16 @@ class Session {
   // outputs in the order of graph().outputs. INVALID_ARGUMENT naming the
   // input when a count, dtype or static dimension does not match.
   absl::StatusOr<std::vector<ir::Tensor>> Run(std::span<const ir::TensorView> inputs) const;
+
+  // Run, plus: for each name in `observed` (a graph input, constant or node
+  // output), `observer(k, value)` is called on the calling thread once the
+  // value observed[k] is computed (inputs and constants before the first
+  // step), without copying it or changing the kernels' layouts. The first
+  // non-OK observer status ends the run and is returned. INVALID_ARGUMENT
+  // for a name that is not a value of the graph.
+  absl::StatusOr<std::vector<ir::Tensor>> RunObserved(
+      std::span<const ir::TensorView> inputs, std::span<const std::string> observed,
+      absl::FunctionRef<absl::Status(size_t, const ObservedValue&)> observer) const;
 
   // Kernels bound for these input shapes (binds them if needed).
   absl::StatusOr<std::vector<BoundNodeInfo>> DescribeBinding(

@@ -240,6 +240,7 @@ absl::StatusOr<std::shared_ptr<const Session::BoundPlan>> Session::Bind(
   plan->slots = std::move(builder.slots());
   plan->steps = std::move(builder.steps());
   plan->graph_outputs = std::move(graph_outputs);
+  plan->value_slots = std::move(slot_of);
   plan->scratch_bytes = builder.scratch_bytes();
   const std::vector<int>& producer_step = builder.producer_step();
   // Lifetimes of arena slots: from the producing step to the last reader.

@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 #include <vector>
 
 #include "tests/unit/quant/calibrator_test_util.h"
@@ -112,6 +113,51 @@ TEST(HistogramTest, SumsPerBin) {
   Histogram plain(4);
   plain.Add(std::vector<float>{1.0f});
   EXPECT_TRUE(plain.SignedSums().empty());
+}
+
+TEST(HistogramTest, VectorBinningEqualsScalarBinning) {
+  // Without sums Add() bins eight values at a time (zeros counted in bulk);
+  // with sums it bins one by one. Bin edges, zeros, negative zeros, tiny and
+  // extreme values, odd lengths (the scalar tail) and a non-power-of-two bin
+  // count must land identically.
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<double> unit(-1.0, 1.0);
+  for (int bins_per_side : {4, 600, 4096}) {
+    Histogram vector_binned(bins_per_side);
+    Histogram scalar_binned(bins_per_side, /*track_sums=*/true);
+    for (int batch = 0; batch < 20; ++batch) {
+      std::vector<float> values;
+      const double magnitude = std::ldexp(1.0, batch - 10);
+      for (int i = 0; i < 1000 + batch; ++i) {
+        const double u = unit(rng);
+        if (i % 5 == 0) {
+          values.push_back(i % 10 == 0 ? 0.0f : -0.0f);
+        } else if (i % 7 == 0) {  // an exact bin edge
+          values.push_back(static_cast<float>(std::round(u * bins_per_side) / bins_per_side *
+                                              magnitude));
+        } else if (i % 11 == 0) {
+          values.push_back(static_cast<float>(u * 1e-30));
+        } else {
+          values.push_back(static_cast<float>(u * magnitude));
+        }
+      }
+      vector_binned.Add(values);
+      scalar_binned.Add(values);
+      ASSERT_EQ(vector_binned.SignedCounts(), scalar_binned.SignedCounts())
+          << bins_per_side << " batch " << batch;
+      ASSERT_EQ(vector_binned.zero_count(), scalar_binned.zero_count());
+    }
+    EXPECT_EQ(vector_binned.min(), scalar_binned.min());
+    EXPECT_EQ(vector_binned.max(), scalar_binned.max());
+  }
+}
+
+TEST(HistogramTest, CountsExactZeros) {
+  Histogram h(4);
+  h.Add(std::vector<float>{0.0f, -0.0f});  // before the range is known
+  h.Add(std::vector<float>{0.0f, 0.6f, 1e-30f, -0.5f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.3f});
+  EXPECT_EQ(h.zero_count(), 8);
+  EXPECT_EQ(h.SignedCounts()[4], 9);  // the zeros and 1e-30 in [0, w)
 }
 
 }  // namespace
