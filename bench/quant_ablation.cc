@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "bench/bench_util.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_split.h"
@@ -43,21 +44,10 @@ ABSL_FLAG(bool, skip_test, false, "measure on the calibration images only");
 namespace fixpoint {
 namespace {
 
-template <typename T>
-T OrDie(absl::StatusOr<T> v, const std::string& what) {
-  if (!v.ok()) {
-    std::cerr << what << ": " << v.status() << "\n";
-    std::exit(1);
-  }
-  return *std::move(v);
-}
+using bench::OrDie;
 
 io::Dataset Load(const std::string& images, const std::string& labels, int64_t max_items) {
-  const std::string dir = absl::GetFlag(FLAGS_data_dir);
-  io::LoadOptions load;
-  load.labels_path = dir + labels;
-  load.max_items = max_items;
-  return OrDie(io::LoadDataset(dir + images, io::PreprocessSpec{}, load), images);
+  return bench::LoadIdx(absl::GetFlag(FLAGS_data_dir), images, labels, max_items);
 }
 
 // A DequantizeLinear of the QDQ graph and the float tensor it stands for.

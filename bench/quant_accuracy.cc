@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "absl/flags/flag.h"
+#include "bench/bench_util.h"
 #include "absl/flags/parse.h"
 #include "absl/strings/str_format.h"
 #include "absl/strings/str_split.h"
@@ -38,21 +39,10 @@ ABSL_FLAG(bool, print_tensors, false, "print each quantized tensor's parameters"
 namespace fixpoint {
 namespace {
 
-template <typename T>
-T OrDie(absl::StatusOr<T> v, const std::string& what) {
-  if (!v.ok()) {
-    std::cerr << what << ": " << v.status() << "\n";
-    std::exit(1);
-  }
-  return *std::move(v);
-}
+using bench::OrDie;
 
 io::Dataset Load(const std::string& images, const std::string& labels, int64_t max_items) {
-  const std::string dir = absl::GetFlag(FLAGS_data_dir);
-  io::LoadOptions load;
-  load.labels_path = dir + labels;
-  load.max_items = max_items;
-  return OrDie(io::LoadDataset(dir + images, io::PreprocessSpec{}, load), images);
+  return bench::LoadIdx(absl::GetFlag(FLAGS_data_dir), images, labels, max_items);
 }
 
 std::unique_ptr<runtime::Session> NewSession(ir::Graph graph) {
