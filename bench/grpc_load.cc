@@ -39,6 +39,7 @@
 #include "absl/strings/str_split.h"
 #include "core/io/dataset.h"
 #include "core/io/onnx_importer.h"
+#include "core/runtime/cpu/threading.h"
 #include "core/runtime/session.h"
 #include "inference/grpc_service.grpc.pb.h"
 
@@ -370,6 +371,7 @@ std::vector<int> IntList(const std::string& csv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  fixpoint::runtime::cpu::ReexecWithBoundedOpenMpSpin(argv);
   absl::ParseCommandLine(argc, argv);
   const std::string api = absl::GetFlag(FLAGS_client_api);
   if (api != "callback" && api != "sync") {

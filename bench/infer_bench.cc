@@ -13,6 +13,7 @@
 #include "absl/flags/parse.h"
 #include "absl/strings/str_cat.h"
 #include "core/io/onnx_importer.h"
+#include "core/runtime/cpu/threading.h"
 #include "core/runtime/session.h"
 
 ABSL_FLAG(std::string, model, "models/seed_cnn.onnx", "ONNX model");
@@ -30,6 +31,7 @@ double ProcessCpuSeconds() {
 }
 
 int main(int argc, char** argv) {
+  fixpoint::runtime::cpu::ReexecWithBoundedOpenMpSpin(argv);
   absl::ParseCommandLine(argc, argv);
   using namespace fixpoint;
   auto graph = io::ImportOnnxFile(absl::GetFlag(FLAGS_model));

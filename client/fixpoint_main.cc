@@ -15,6 +15,7 @@
 #include "client/local_commands.h"
 #include "client/remote_commands.h"
 #include "client/remote_format.h"
+#include "core/runtime/cpu/threading.h"
 
 ABSL_DECLARE_FLAG(std::string, out);
 ABSL_DECLARE_FLAG(std::string, artifact);
@@ -91,6 +92,7 @@ std::string CheckFlags(const std::vector<std::string>& args) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  fixpoint::runtime::cpu::ReexecWithBoundedOpenMpSpin(argv);
   absl::SetProgramUsageMessage(kUsage);
   std::vector<std::string> args =
       fixpoint::client::RenameVersionFlag(std::vector<std::string>(argv, argv + argc));

@@ -9,6 +9,7 @@
 #include "absl/flags/parse.h"
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
+#include "core/runtime/cpu/threading.h"
 #include "server/config.h"
 #include "server/fixpointd.h"
 #include "server/log.h"
@@ -18,6 +19,7 @@ ABSL_FLAG(std::string, port_file, "",
           "scripts that start fixpointd on port 0)");
 
 int main(int argc, char** argv) {
+  fixpoint::runtime::cpu::ReexecWithBoundedOpenMpSpin(argv);
   // Block the shutdown signals in every thread (threads inherit the mask);
   // the main thread takes them with sigwait.
   sigset_t signals;

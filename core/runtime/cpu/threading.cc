@@ -1,7 +1,9 @@
 #include "core/runtime/cpu/threading.h"
 
 #include <omp.h>
+#include <unistd.h>
 
+#include <cstdlib>
 #include <thread>
 
 namespace fixpoint::runtime::cpu {
@@ -9,6 +11,14 @@ namespace fixpoint::runtime::cpu {
 void SetIntraOpThreadsForThisThread(int n) {
   if (n <= 0) n = HardwareThreads();
   if (omp_get_max_threads() != n) omp_set_num_threads(n);
+}
+
+void ReexecWithBoundedOpenMpSpin(char** argv) {
+  if (std::getenv("OMP_WAIT_POLICY") != nullptr || std::getenv("GOMP_SPINCOUNT") != nullptr) {
+    return;
+  }
+  if (setenv("GOMP_SPINCOUNT", kBoundedSpinCount, /*overwrite=*/0) != 0) return;
+  execv("/proc/self/exe", argv);
 }
 
 int HardwareThreads() {
