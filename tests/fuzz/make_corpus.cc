@@ -24,6 +24,7 @@ namespace fixpoint::fuzz {
 namespace {
 
 namespace fs = std::filesystem;
+using io::testing::ConvThenDynamicFlatten;
 using io::testing::FloatTensor;
 using io::testing::GraphBuilder;
 using io::testing::IntTensor;
@@ -57,26 +58,6 @@ std::string Shrink(const std::string& bytes) {
     }
   }
   return def.SerializeAsString();
-}
-
-// x[?,2,2,3] -> Conv2D(1x1) -> the TF1 dynamic flatten -> y[?,12]
-GraphBuilder ConvThenDynamicFlatten() {
-  GraphBuilder b;
-  b.Placeholder("x", {-1, 2, 2, 3});
-  b.Const("w", FloatTensor({1, 1, 3, 3}, {1, 0, 0, 0, 1, 0, 0, 0, 1}));
-  b.Conv2D("conv", "x", "w", "VALID");
-  b.Node("Shape", "flatten/Shape", {"conv"});
-  b.Const("flatten/begin", IntTensor({1}, {0}));
-  b.Const("flatten/end", IntTensor({1}, {1}));
-  b.Const("flatten/strides", IntTensor({1}, {1}));
-  NodeDef* ss = b.Node("StridedSlice", "flatten/strided_slice",
-                       {"flatten/Shape", "flatten/begin", "flatten/end", "flatten/strides"});
-  GraphBuilder::Int(ss, "shrink_axis_mask", 1);
-  b.Const("flatten/minus_one", IntTensor({}, {-1}));
-  NodeDef* pack = b.Node("Pack", "flatten/shape", {"flatten/strided_slice", "flatten/minus_one"});
-  GraphBuilder::Int(pack, "axis", 0);
-  b.Node("Reshape", "y", {"conv", "flatten/shape"});
-  return b;
 }
 
 // Most op mappings in one graph: x[?,4,4,2] -> FixNeuron -> depthwise conv ->

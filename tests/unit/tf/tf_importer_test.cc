@@ -115,28 +115,6 @@ TEST(TfImporterTest, MultiChannelConvMatchesNhwcLoop) {
   EXPECT_THAT(Values((*y)[0]), ElementsAreArray(want));
 }
 
-// x[?,2,2,3] -> Conv2D(1x1 identity) -> the TF1 dynamic flatten -> y[?,12]
-GraphBuilder ConvThenDynamicFlatten() {
-  GraphBuilder b;
-  b.Placeholder("x", {-1, 2, 2, 3});
-  std::vector<float> eye(9, 0.0f);
-  for (int i = 0; i < 3; ++i) eye[i * 3 + i] = 1.0f;
-  b.Const("w", FloatTensor({1, 1, 3, 3}, eye));
-  b.Conv2D("conv", "x", "w", "VALID");
-  b.Node("Shape", "flatten/Shape", {"conv"});
-  b.Const("flatten/begin", IntTensor({1}, {0}));
-  b.Const("flatten/end", IntTensor({1}, {1}));
-  b.Const("flatten/strides", IntTensor({1}, {1}));
-  NodeDef* ss = b.Node("StridedSlice", "flatten/strided_slice",
-                       {"flatten/Shape", "flatten/begin", "flatten/end", "flatten/strides"});
-  GraphBuilder::Int(ss, "shrink_axis_mask", 1);
-  b.Const("flatten/minus_one", IntTensor({}, {-1}));
-  NodeDef* pack = b.Node("Pack", "flatten/shape", {"flatten/strided_slice", "flatten/minus_one"});
-  GraphBuilder::Int(pack, "axis", 0);
-  b.Node("Reshape", "y", {"conv", "flatten/shape"});
-  return b;
-}
-
 TEST(TfImporterTest, FlattenAfterConvKeepsNhwcElementOrder) {
   auto g = ConvThenDynamicFlatten().Import(Options({"x"}, {"?,2,2,3"}, {"y"}));
   ASSERT_TRUE(g.ok()) << g.status();

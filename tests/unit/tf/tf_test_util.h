@@ -106,6 +106,27 @@ class GraphBuilder {
   GraphDef def_;
 };
 
+// x[?,2,2,3] -> Conv2D(1x1 identity) -> the TF1 dynamic flatten
+// (Shape -> StridedSlice -> Pack -> Reshape) -> y[?,12].
+inline GraphBuilder ConvThenDynamicFlatten() {
+  GraphBuilder b;
+  b.Placeholder("x", {-1, 2, 2, 3});
+  b.Const("w", FloatTensor({1, 1, 3, 3}, {1, 0, 0, 0, 1, 0, 0, 0, 1}));
+  b.Conv2D("conv", "x", "w", "VALID");
+  b.Node("Shape", "flatten/Shape", {"conv"});
+  b.Const("flatten/begin", IntTensor({1}, {0}));
+  b.Const("flatten/end", IntTensor({1}, {1}));
+  b.Const("flatten/strides", IntTensor({1}, {1}));
+  NodeDef* ss = b.Node("StridedSlice", "flatten/strided_slice",
+                       {"flatten/Shape", "flatten/begin", "flatten/end", "flatten/strides"});
+  GraphBuilder::Int(ss, "shrink_axis_mask", 1);
+  b.Const("flatten/minus_one", IntTensor({}, {-1}));
+  NodeDef* pack = b.Node("Pack", "flatten/shape", {"flatten/strided_slice", "flatten/minus_one"});
+  GraphBuilder::Int(pack, "axis", 0);
+  b.Node("Reshape", "y", {"conv", "flatten/shape"});
+  return b;
+}
+
 inline TfImportOptions Options(std::vector<std::string> inputs, std::vector<std::string> shapes,
                                std::vector<std::string> outputs) {
   TfImportOptions o;
