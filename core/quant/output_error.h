@@ -7,6 +7,7 @@
 #define FIXPOINT_CORE_QUANT_OUTPUT_ERROR_H_
 
 #include <cstdint>
+#include <vector>
 
 #include "absl/status/statusor.h"
 #include "core/io/dataset.h"
@@ -20,14 +21,17 @@ struct OutputErrorOptions {
   int threads = 0;
 };
 
-// SQNR in dB of `qdq_graph`'s outputs against `float_graph`'s (same output
-// count and shapes) over the first images of `data`; +inf when they are
-// equal. The QDQ graph runs as the simulation (constant DequantizeLinear
-// folded, float ops between Q and DQ), which the int8 kernels match.
-// INVALID_ARGUMENT if the outputs differ in count or size, no image is
-// used, or the batch size is not positive; run errors.
-absl::StatusOr<double> OutputSqnrDb(const ir::Graph& float_graph, const ir::Graph& qdq_graph,
-                                    const io::Dataset& data, const OutputErrorOptions& options);
+// SQNR in dB of each of `qdq_graphs`' outputs against `float_graph`'s (same
+// output count and shapes) over the first images of `data`, one entry per QDQ
+// graph; +inf where they are equal. The float graph runs once per batch for
+// all of them. The QDQ graphs run as the simulation (constant
+// DequantizeLinear folded, float ops between Q and DQ), which the int8
+// kernels match. INVALID_ARGUMENT if the outputs differ in count or size, no
+// image is used, or the batch size is not positive; run errors.
+absl::StatusOr<std::vector<double>> OutputSqnrDb(const ir::Graph& float_graph,
+                                                 const std::vector<const ir::Graph*>& qdq_graphs,
+                                                 const io::Dataset& data,
+                                                 const OutputErrorOptions& options);
 
 }  // namespace fixpoint::quant
 

@@ -67,9 +67,10 @@ absl::StatusOr<BiasCorrectionReport> MaybeCorrectBiases(ir::Graph& prepared,
     oe.num_images = BiasCorrectionImages(options.num_images);
     oe.batch_size = kBiasCorrectionBatch;
     oe.threads = options.threads;
-    FP_ASSIGN_OR_RETURN(double without, OutputSqnrDb(prepared, uncorrected, calibration, oe));
     FP_ASSIGN_OR_RETURN(ir::Graph corrected_qdq, to_qdq(corrected));
-    FP_ASSIGN_OR_RETURN(double with, OutputSqnrDb(prepared, corrected_qdq, calibration, oe));
+    FP_ASSIGN_OR_RETURN(std::vector<double> sqnr,
+                        OutputSqnrDb(prepared, {&uncorrected, &corrected_qdq}, calibration, oe));
+    const double without = sqnr[0], with = sqnr[1];
     report.calib_sqnr_without_db = without;
     report.calib_sqnr_with_db = with;
     if (!(with > without)) return report;
