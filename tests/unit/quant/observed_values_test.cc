@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/runtime/session.h"
+#include "tests/unit/transform/transform_test_util.h"
 
 namespace fixpoint::quant {
 namespace {
@@ -20,13 +21,7 @@ namespace {
 using ir::DType;
 using ir::Shape;
 using ir::Tensor;
-
-Tensor RandomTensor(Shape shape, std::mt19937& rng) {
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  Tensor t(DType::kF32, std::move(shape));
-  for (int64_t i = 0; i < t.NumElements(); ++i) t.data<float>()[i] = dist(rng);
-  return t;
-}
+using transform::testing::RandomF32;
 
 ir::Node Conv(const std::string& name, const std::string& in, const std::string& w,
               const std::string& out) {
@@ -45,8 +40,8 @@ ir::Graph Net(std::mt19937& rng, int64_t c) {
   g.name = "observed";
   g.inputs.push_back({"x", DType::kF32, Shape{ir::kDynamicDim, 3, 9, 9}});
   g.outputs.push_back({"out", DType::kF32, Shape{ir::kDynamicDim, c, 4, 4}});
-  g.initializers["w1"] = RandomTensor(Shape{c, 3, 3, 3}, rng);
-  g.initializers["w2"] = RandomTensor(Shape{c, c, 3, 3}, rng);
+  g.initializers["w1"] = RandomF32(Shape{c, 3, 3, 3}, rng);
+  g.initializers["w2"] = RandomF32(Shape{c, c, 3, 3}, rng);
   g.nodes = {
       Conv("c1", "x", "w1", "a"),
       ir::Node{"sig", "Sigmoid", {"a"}, {"s"}, {}},
@@ -92,7 +87,7 @@ TEST(ObservedValuesTest, InPlaceValuesEqualTheReferenceEnginesTensors) {
     auto fast = runtime::Session::Create(g, fast_options);
     ASSERT_TRUE(reference.ok() && fast.ok());
 
-    const Tensor x = RandomTensor(Shape{3, 3, 9, 9}, rng);
+    const Tensor x = RandomF32(Shape{3, 3, 9, 9}, rng);
     auto expected = (*reference)->Run(std::vector<ir::TensorView>{x.view()});
     ASSERT_TRUE(expected.ok()) << expected.status();
     std::vector<std::vector<float>> seen(names.size());
@@ -146,7 +141,7 @@ TEST(ObservedValuesTest, UnknownNameAndObserverErrorsEndTheRun) {
   std::mt19937 rng(1);
   auto session = runtime::Session::Create(Net(rng, 8), runtime::SessionOptions{});
   ASSERT_TRUE(session.ok());
-  const Tensor x = RandomTensor(Shape{1, 3, 9, 9}, rng);
+  const Tensor x = RandomF32(Shape{1, 3, 9, 9}, rng);
   const std::vector<ir::TensorView> inputs = {x.view()};
   auto ok = [](size_t, const runtime::ObservedValue&) { return absl::OkStatus(); };
   const std::vector<std::string> unknown = {"nope"};

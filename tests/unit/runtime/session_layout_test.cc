@@ -9,6 +9,7 @@
 #include <string>
 
 #include "core/runtime/session.h"
+#include "tests/unit/transform/transform_test_util.h"
 
 namespace fixpoint::runtime {
 namespace {
@@ -16,13 +17,7 @@ namespace {
 using ir::DType;
 using ir::Shape;
 using ir::Tensor;
-
-Tensor RandomTensor(Shape shape, std::mt19937& rng) {
-  std::uniform_real_distribution<float> dist(-1.0f, 1.0f);
-  Tensor t(DType::kF32, std::move(shape));
-  for (int64_t i = 0; i < t.NumElements(); ++i) t.data<float>()[i] = dist(rng);
-  return t;
-}
+using transform::testing::RandomF32;
 
 ir::Node ConvNode(const std::string& name, const std::string& in, const std::string& w,
                   const std::string& out) {
@@ -42,9 +37,9 @@ ir::Graph LayoutGraph(std::mt19937& rng, int64_t c) {
   g.inputs.push_back({"x", DType::kF32, Shape{ir::kDynamicDim, 3, 9, 9}});
   g.outputs.push_back({"feat", DType::kF32, Shape{ir::kDynamicDim, c, 4, 4}});
   g.outputs.push_back({"logits", DType::kF32, Shape{ir::kDynamicDim, 5}});
-  g.initializers["w1"] = RandomTensor(Shape{c, 3, 3, 3}, rng);
-  g.initializers["w2"] = RandomTensor(Shape{c, c, 3, 3}, rng);
-  g.initializers["fc"] = RandomTensor(Shape{5, c * 16}, rng);
+  g.initializers["w1"] = RandomF32(Shape{c, 3, 3, 3}, rng);
+  g.initializers["w2"] = RandomF32(Shape{c, c, 3, 3}, rng);
+  g.initializers["fc"] = RandomF32(Shape{5, c * 16}, rng);
   g.nodes = {
       ConvNode("c1", "x", "w1", "a"),
       ir::Node{"sig", "Sigmoid", {"a"}, {"s"}, {}},
@@ -70,7 +65,7 @@ TEST(SessionLayoutTest, OneDnnLayoutsMatchReference) {
   ASSERT_TRUE(fast.ok()) << fast.status();
   ASSERT_TRUE(ref.ok()) << ref.status();
   for (int64_t batch : {1, 3}) {
-    const Tensor x = RandomTensor(Shape{batch, 3, 9, 9}, rng);
+    const Tensor x = RandomF32(Shape{batch, 3, 9, 9}, rng);
     const ir::TensorView in[] = {x.view()};
     auto got = (*fast)->Run(in);
     auto want = (*ref)->Run(in);
