@@ -28,12 +28,9 @@ bool FitsNonOverflow(double min, double max, int p) {
 }  // namespace
 
 double RoundHalfEven(double x) {
-  if (!std::isfinite(x)) return x;
-  const double lower = std::floor(x);
-  const double diff = x - lower;  // exact: x and floor(x) share an exponent range
-  if (diff < 0.5) return lower;
-  if (diff > 0.5) return lower + 1.0;
-  return std::fmod(lower, 2.0) == 0.0 ? lower : lower + 1.0;
+  // The default rounding mode rounds to nearest, ties to even; nothing in
+  // fixpoint changes it. Infinities and NaN pass through.
+  return std::nearbyint(x);
 }
 
 absl::StatusOr<QuantParams> ScaleZeroPoint(float min, float max, bool symmetric) {

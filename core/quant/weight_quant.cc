@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <limits>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
@@ -18,13 +19,31 @@ absl::Status CheckFiniteF32(const ir::Tensor& t, absl::string_view what) {
     return absl::InvalidArgumentError(
         absl::StrCat(what, " is ", ir::DTypeName(t.dtype()), ", expected f32"));
   }
-  for (int64_t i = 0; i < t.NumElements(); ++i) {
-    if (!std::isfinite(t.data<float>()[i])) {
+  const float* v = t.data<float>();
+  const int64_t n = t.NumElements();
+  bool finite = true;  // one branch-free pass; the index only on failure
+  for (int64_t i = 0; i < n; ++i) finite &= std::abs(v[i]) <= std::numeric_limits<float>::max();
+  if (finite) return absl::OkStatus();
+  for (int64_t i = 0; i < n; ++i) {
+    if (!std::isfinite(v[i])) {
       return absl::InvalidArgumentError(
-          absl::StrCat(what, " value ", t.data<float>()[i], " at index ", i, " is not finite"));
+          absl::StrCat(what, " value ", v[i], " at index ", i, " is not finite"));
     }
   }
   return absl::OkStatus();
+}
+
+// QuantizeValue over a run of finite values, in a loop the compiler
+// vectorises: nearbyint rounds half to even (the default rounding mode),
+// like RoundHalfEven, and the clamp precedes the cast like Saturate.
+void QuantizeRun(const float* x, int64_t len, const QuantParams& params, int8_t* q) {
+  const float scale = params.scale;
+  const float zero = static_cast<float>(params.zero_point);
+  const float lo = static_cast<float>(params.qmin), hi = static_cast<float>(params.qmax);
+  for (int64_t k = 0; k < len; ++k) {
+    const float r = std::nearbyint(x[k] / scale) + zero;
+    q[k] = static_cast<int8_t>(std::min(std::max(r, lo), hi));
+  }
 }
 
 // Power-of-two position for the whole weight; clamped to [-127, 127] so that
@@ -67,7 +86,7 @@ absl::StatusOr<QuantizedWeight> QuantizeWeight(const ir::Tensor& weight, int axi
   if (scheme == WeightScheme::kPof2NonOverflow || scheme == WeightScheme::kPof2MinDiffs) {
     const int pos = WeightFixPos(weight, scheme == WeightScheme::kPof2MinDiffs);
     const QuantParams params = Pof2Params(pos);
-    for (int64_t i = 0; i < n; ++i) q[i] = static_cast<int8_t>(QuantizeValue(w[i], params));
+    QuantizeRun(w, n, params, q);
     result.scales = {params.scale};
     result.fix_pos = pos;
     return result;
@@ -82,14 +101,23 @@ absl::StatusOr<QuantizedWeight> QuantizeWeight(const ir::Tensor& weight, int axi
   int64_t inner = 1;
   if (per_channel) {
     for (int k = axis + 1; k < shape.rank(); ++k) inner *= shape[k];
+  } else {
+    inner = n;
   }
-  auto channel_of = [&](int64_t i) { return per_channel ? (i / inner) % channels : 0; };
-
+  // Element (o, c, k) of the [outer, channels, inner] view belongs to channel c.
+  const int64_t outer = channels * inner > 0 ? n / (channels * inner) : 0;
   std::vector<float> lo(channels, 0.0f), hi(channels, 0.0f);
-  for (int64_t i = 0; i < n; ++i) {
-    const int64_t c = channel_of(i);
-    lo[c] = std::min(lo[c], w[i]);
-    hi[c] = std::max(hi[c], w[i]);
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t c = 0; c < channels; ++c) {
+      const float* run = w + (o * channels + c) * inner;
+      float l = lo[c], h = hi[c];
+      for (int64_t k = 0; k < inner; ++k) {
+        l = std::min(l, run[k]);
+        h = std::max(h, run[k]);
+      }
+      lo[c] = l;
+      hi[c] = h;
+    }
   }
   std::vector<QuantParams> params(channels);
   result.scales.resize(channels);
@@ -97,8 +125,11 @@ absl::StatusOr<QuantizedWeight> QuantizeWeight(const ir::Tensor& weight, int axi
     FP_ASSIGN_OR_RETURN(params[c], ScaleZeroPoint(lo[c], hi[c], /*symmetric=*/true));
     result.scales[c] = params[c].scale;
   }
-  for (int64_t i = 0; i < n; ++i) {
-    q[i] = static_cast<int8_t>(QuantizeValue(w[i], params[channel_of(i)]));
+  for (int64_t o = 0; o < outer; ++o) {
+    for (int64_t c = 0; c < channels; ++c) {
+      const int64_t first = (o * channels + c) * inner;
+      QuantizeRun(w + first, inner, params[c], q + first);
+    }
   }
   result.axis = per_channel ? axis : 0;
   return result;
