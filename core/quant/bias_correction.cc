@@ -1,31 +1,32 @@
 #include "core/quant/bias_correction.h"
 
 #include <algorithm>
+#include <climits>
 #include <cmath>
 #include <memory>
 #include <utility>
 
+#include "absl/container/flat_hash_map.h"
 #include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/ir/shape_inference.h"
-#include "core/runtime/session.h"
 #include "core/quant/fold_dequantize.h"
-#include "core/transform/fuse_activations.h"
+#include "core/quant/input_moments.h"
+#include "core/quant/output_error.h"
+#include "core/quant/weight_quant.h"
+#include "core/runtime/session.h"
 #include "core/util/status_macros.h"
 
 namespace fixpoint::quant {
 namespace {
 
-using ChannelMeans = std::vector<double>;
 
-template <typename GraphT>
-auto* FindNode(GraphT& graph, const std::string& name) {
-  decltype(&graph.nodes[0]) found = nullptr;
-  for (auto& n : graph.nodes) {
-    if (n.name == name) found = &n;
+int NodeIndex(const ir::Graph& graph, const std::string& name) {
+  for (size_t i = 0; i < graph.nodes.size(); ++i) {
+    if (graph.nodes[i].name == name) return static_cast<int>(i);
   }
-  return found;
+  return -1;
 }
 
 absl::StatusOr<bool> BiasTakesCorrection(const ir::Node& node) {
@@ -36,137 +37,259 @@ absl::StatusOr<bool> BiasTakesCorrection(const ir::Node& node) {
   return alpha == 1.0f && beta == 1.0f;
 }
 
-// `graph` reduced to what computes the outputs of `node_names` without bias
-// and without fused activation (probe copies of the nodes), those values its
-// outputs, in order.
-absl::StatusOr<ir::Graph> ProbeGraph(const ir::Graph& graph,
-                                     const std::vector<std::string>& node_names) {
-  ir::Graph out;
-  out.name = graph.name;
-  out.opset = graph.opset;
-  out.inputs = graph.inputs;
-  std::vector<ir::Node> probes;
-  absl::flat_hash_set<std::string> needed;
-  int last = -1;
-  for (const std::string& name : node_names) {
-    const ir::Node* node = FindNode(graph, name);
-    if (node == nullptr || (node->op_type != "Conv" && node->op_type != "Gemm")) {
-      return absl::InvalidArgumentError(absl::StrCat("'", name, "' is not a Conv or Gemm"));
-    }
-    ir::Node probe = *node;
-    probe.name = absl::StrCat(name, "/bias_correction_probe");
-    probe.inputs.resize(2);
-    probe.attrs.erase(transform::kFusedActivation);
-    probe.attrs.erase(transform::kFusedAlpha);
-    probe.attrs.erase(transform::kFusedBeta);
-    probe.outputs = {graph.UniqueValueName(probe.name)};
-    needed.insert(probe.inputs.begin(), probe.inputs.end());
-    out.outputs.push_back(ir::ValueInfo{probe.outputs[0], ir::DType::kF32, ir::Shape{}});
-    probes.push_back(std::move(probe));
-    last = std::max(last, static_cast<int>(node - graph.nodes.data()));
+// Dim 1 of the node's output ([N, C, ...] for Conv, [M, N] for Gemm).
+absl::StatusOr<int64_t> OutputChannels(const ir::Graph& graph, const ir::Node& node) {
+  const ir::ValueInfo* out = graph.FindValueInfo(node.outputs[0]);
+  if (out == nullptr || out->shape.rank() < 2 || out->shape[1] <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(node.Describe(), ": output channel count is not known"));
   }
-  // Keep only the producers the probes depend on (nodes are topological).
-  std::vector<const ir::Node*> kept;
-  for (int i = last; i >= 0; --i) {
-    const ir::Node& n = graph.nodes[i];
-    if (std::none_of(n.outputs.begin(), n.outputs.end(),
-                     [&](const std::string& o) { return needed.contains(o); })) {
-      continue;
-    }
-    kept.push_back(&n);
-    needed.insert(n.inputs.begin(), n.inputs.end());
-  }
-  for (auto it = kept.rbegin(); it != kept.rend(); ++it) out.nodes.push_back(**it);
-  for (ir::Node& probe : probes) out.nodes.push_back(std::move(probe));
-  for (const auto& [name, tensor] : graph.initializers) {
-    if (needed.contains(name)) out.initializers.emplace(name, tensor);
-  }
-  FP_RETURN_IF_ERROR(FoldConstantDequantize(out));  // constant weights: fast kernels
-  FP_RETURN_IF_ERROR(ir::InferShapes(out));
-  for (ir::ValueInfo& o : out.outputs) {
-    if (const ir::ValueInfo* info = out.FindValueInfo(o.name)) o = *info;
-  }
-  return out;
+  return out->shape[1];
 }
 
-// Adds the mean over every axis but 1 (the channel axis of Conv's [N, C, ...]
-// and Gemm's [M, N]) of `t` times its element count to `sum`.
-absl::Status AccumulateChannelSums(const ir::Tensor& t, ChannelMeans& sum, int64_t& count) {
-  const ir::Shape& shape = t.shape();
-  if (shape.rank() < 2) return absl::InternalError("probe output has no channel axis");
-  const int64_t channels = shape[1];
-  const int64_t inner = shape[0] * channels > 0 ? t.NumElements() / (shape[0] * channels) : 0;
-  sum.resize(channels, 0.0);
-  const float* v = t.data<float>();
-  for (int64_t b = 0; b < shape[0]; ++b) {
-    for (int64_t c = 0; c < channels; ++c) {
-      const float* p = v + (b * channels + c) * inner;
-      double s = 0;
-      for (int64_t k = 0; k < inner; ++k) s += p[k];
-      sum[c] += s;
-    }
-  }
-  count += shape[0] * inner;
-  return absl::OkStatus();
-}
-
-// Per-channel means of each output of `probe` over the calibration images.
-absl::StatusOr<std::vector<ChannelMeans>> MeasureMeans(ir::Graph probe, const io::Dataset& data,
-                                                       const BiasCorrectionOptions& options) {
-  if (options.cancelled && options.cancelled()) {
-    return absl::CancelledError("bias correction cancelled");
-  }
-  const size_t outputs = probe.outputs.size();
-  runtime::SessionOptions so;
-  so.intra_op_threads = options.threads;
-  so.optimize = false;   // the probe must stay as built
-  so.lower_qdq = false;  // the QDQ simulation, which the int8 kernels match
-  FP_ASSIGN_OR_RETURN(auto session, runtime::Session::Create(std::move(probe), so));
-  const int64_t total =
-      options.num_images > 0 ? std::min(options.num_images, data.size()) : data.size();
-  std::vector<ChannelMeans> sums(outputs);
-  std::vector<int64_t> counts(outputs, 0);
-  for (int64_t first = 0; first < total; first += options.batch_size) {
-    const int64_t n = std::min<int64_t>(options.batch_size, total - first);
-    FP_ASSIGN_OR_RETURN(io::DatasetBatch batch, data.Items(first, n));
-    const ir::TensorView in[] = {batch.images};
-    FP_ASSIGN_OR_RETURN(std::vector<ir::Tensor> out, session->Run(in));
-    for (size_t k = 0; k < outputs; ++k) {
-      FP_RETURN_IF_ERROR(AccumulateChannelSums(out[k], sums[k], counts[k]));
-    }
-  }
-  for (size_t k = 0; k < outputs; ++k) {
-    if (counts[k] == 0) return absl::InvalidArgumentError("no calibration images");
-    for (double& s : sums[k]) s /= static_cast<double>(counts[k]);
-  }
-  return sums;
-}
-
-// The node's bias initializer, created (zeros) when the node has none.
-absl::StatusOr<ir::Tensor*> MutableBias(ir::Graph& graph, const std::string& node_name,
-                                        int64_t channels) {
-  ir::Node* node = FindNode(graph, node_name);
-  if (!node->HasInput(2)) {
-    const std::string name = graph.UniqueValueName(absl::StrCat(node_name, "_bias"));
-    graph.initializers[name] =
+// The node's bias initializer, created (zeros) when the node has none and
+// copied when another node reads it too (it would be corrected for both).
+absl::StatusOr<ir::Tensor*> OwnBias(ir::Graph& graph, int index, int64_t channels) {
+  ir::Node& node = graph.nodes[index];
+  if (!node.HasInput(2)) {
+    node.inputs.resize(3);
+    node.inputs[2] = graph.UniqueValueName(absl::StrCat(node.name, "_bias"));
+    graph.initializers[node.inputs[2]] =
         ir::Tensor::FromF32(ir::Shape{channels}, std::vector<float>(channels, 0.0f));
-    node->inputs.resize(3);
-    node->inputs[2] = name;
-    FP_RETURN_IF_ERROR(ir::InferShapes(graph));
   }
-  auto it = graph.initializers.find(node->inputs[2]);
+  auto it = graph.initializers.find(node.inputs[2]);
   if (it == graph.initializers.end() || it->second.dtype() != ir::DType::kF32 ||
       it->second.shape().rank() != 1 || it->second.shape()[0] != channels) {
     return absl::InvalidArgumentError(absl::StrCat(
-        node->Describe(), ": bias is not a 1-D f32 initializer of ", channels, " channels"));
+        node.Describe(), ": bias is not a 1-D f32 initializer of ", channels, " channels"));
   }
-  // A bias shared with another node would be corrected for both.
-  if (graph.ConsumersOf(node->inputs[2]).size() > 1) {
+  if (graph.ConsumersOf(node.inputs[2]).size() > 1) {
     ir::Tensor copy = it->second;
-    node->inputs[2] = graph.UniqueValueName(absl::StrCat(node_name, "_bias"));
-    it = graph.initializers.emplace(node->inputs[2], std::move(copy)).first;
+    node.inputs[2] = graph.UniqueValueName(absl::StrCat(node.name, "_bias"));
+    it = graph.initializers.emplace(node.inputs[2], std::move(copy)).first;
   }
   return &it->second;
+}
+
+// Where the QDQ rewrite keeps a node's bias: an f32 initializer, or int32
+// values dequantized at these scales (zero point 0).
+struct BiasSlot {
+  std::string initializer;
+  bool quantized = false;
+  std::vector<float> scales;  // quantized: one, or one per channel
+};
+
+absl::StatusOr<BiasSlot> BiasSlotOf(const ir::Graph& qdq, const std::string& node_name) {
+  const int index = NodeIndex(qdq, node_name);
+  if (index < 0 || !qdq.nodes[index].HasInput(2)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("'", node_name, "' has no bias in the QDQ graph"));
+  }
+  const std::string& bias = qdq.nodes[index].inputs[2];
+  if (const ir::Tensor* t = qdq.FindInitializer(bias); t != nullptr && t->dtype() == ir::DType::kF32) {
+    return BiasSlot{bias, false, {}};
+  }
+  const int producer = qdq.ProducerOf(bias);
+  const ir::Node* dq = producer >= 0 ? &qdq.nodes[producer] : nullptr;
+  const ir::Tensor* values = dq != nullptr && dq->op_type == "DequantizeLinear"
+                                 ? qdq.FindInitializer(dq->inputs[0])
+                                 : nullptr;
+  const ir::Tensor* scale =
+      values != nullptr && dq->HasInput(1) ? qdq.FindInitializer(dq->inputs[1]) : nullptr;
+  const bool has_zero = values != nullptr && dq->HasInput(2);
+  const ir::Tensor* zero = has_zero ? qdq.FindInitializer(dq->inputs[2]) : nullptr;
+  bool zero_ok = !has_zero || (zero != nullptr && zero->dtype() == ir::DType::kI32);
+  for (int64_t i = 0; zero_ok && zero != nullptr && i < zero->NumElements(); ++i) {
+    zero_ok = zero->data<int32_t>()[i] == 0;
+  }
+  if (values == nullptr || values->dtype() != ir::DType::kI32 || scale == nullptr ||
+      scale->dtype() != ir::DType::kF32 || !zero_ok ||
+      qdq.ConsumersOf(dq->inputs[0]).size() != 1) {
+    return absl::InvalidArgumentError(absl::StrCat(
+        "bias of '", node_name,
+        "' in the QDQ graph is neither an f32 constant nor an int32 constant of its own "
+        "dequantized at zero point 0"));
+  }
+  BiasSlot slot{dq->inputs[0], true, {}};
+  slot.scales.assign(scale->data<float>(), scale->data<float>() + scale->NumElements());
+  return slot;
+}
+
+// Writes `bias` into `qdq` the way the QDQ rewrite stores it (QuantizeBias
+// at the slot's scales, which already include the input scale).
+absl::Status StoreBias(const ir::Tensor& bias, const BiasSlot& slot, ir::Graph& qdq) {
+  ir::Tensor& target = qdq.initializers.at(slot.initializer);
+  if (target.NumElements() != bias.NumElements()) {
+    return absl::InternalError(absl::StrCat("bias slot '", slot.initializer, "' has the wrong size"));
+  }
+  if (!slot.quantized) {
+    std::copy(bias.data<float>(), bias.data<float>() + bias.NumElements(), target.data<float>());
+    return absl::OkStatus();
+  }
+  FP_ASSIGN_OR_RETURN(QuantizedBias q, QuantizeBias(bias, 1.0f, slot.scales));
+  target = std::move(q.values);
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::unique_ptr<runtime::Session>> SessionFor(ir::Graph graph, int threads) {
+  runtime::SessionOptions so;
+  so.intra_op_threads = threads;
+  so.optimize = false;  // the graph must stay as built
+  so.lower_qdq = true;  // QDQ patterns run as the int8 kernels that serve them
+  return runtime::Session::Create(std::move(graph), so);
+}
+
+// A value for every batch of images: owned, or a view of the dataset.
+struct Batched {
+  std::vector<ir::Tensor> owned;
+  std::vector<ir::TensorView> views;
+};
+
+using ValueStore = absl::flat_hash_map<std::string, Batched>;
+
+// The DequantizeLinear nodes with constant scale and zero point by the value
+// they write, unless it is a graph output. Segments recompute these where
+// they are read instead of keeping their f32 output: an activation's int8
+// input is 4× smaller, a constant's is the (possibly corrected) initializer,
+// and DQ -> op -> Q stays one pattern that runs as an int8 kernel.
+using Dequantizers = absl::flat_hash_map<std::string, int>;
+
+Dequantizers DequantizersOf(const ir::Graph& g) {
+  absl::flat_hash_set<std::string> outputs;
+  for (const ir::ValueInfo& o : g.outputs) outputs.insert(o.name);
+  Dequantizers dq;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    const ir::Node& n = g.nodes[i];
+    if (n.op_type != "DequantizeLinear" || n.inputs.empty() || outputs.contains(n.outputs[0])) {
+      continue;
+    }
+    bool constant = true;
+    for (size_t k = 1; k < n.inputs.size(); ++k) {
+      constant &= n.inputs[k].empty() || g.IsInitializer(n.inputs[k]);
+    }
+    if (constant) dq[n.outputs[0]] = static_cast<int>(i);
+  }
+  return dq;
+}
+
+// Highest index of a node reading each value; INT_MAX for graph outputs. A
+// dequantizer's input lives as long as its output.
+absl::flat_hash_map<std::string, int> LastReaders(const ir::Graph& g, const Dequantizers& dq) {
+  absl::flat_hash_map<std::string, int> last;
+  for (size_t i = 0; i < g.nodes.size(); ++i) {
+    for (const std::string& v : g.nodes[i].inputs) {
+      if (!v.empty()) last[v] = static_cast<int>(i);
+    }
+  }
+  for (const ir::ValueInfo& o : g.outputs) last[o.name] = INT_MAX;
+  for (const auto& [value, node] : dq) {
+    auto it = last.find(value);
+    if (it == last.end()) continue;
+    int& q = last[g.nodes[node].inputs[0]];
+    q = std::max(q, it->second);
+  }
+  return last;
+}
+
+// Nodes [begin, end) of `g` as a graph, preceded by copies of the
+// dequantizers of earlier segments they read: its inputs are the non-constant
+// values those read that they do not produce; its outputs the values they
+// produce, other than dequantizers' outputs, that a node at `end` or later,
+// or the graph's outputs, read.
+absl::StatusOr<ir::Graph> Segment(const ir::Graph& g, int begin, int end,
+                                  const absl::flat_hash_map<std::string, int>& last_reader,
+                                  const Dequantizers& dequantizers) {
+  ir::Graph seg;
+  seg.name = g.name;
+  seg.opset = g.opset;
+  absl::flat_hash_set<std::string> produced, listed;
+  std::vector<ir::Node> recomputed;
+  auto read = [&](const std::string& v) -> absl::Status {
+    if (v.empty() || produced.contains(v) || !listed.insert(v).second) return absl::OkStatus();
+    if (const ir::Tensor* t = g.FindInitializer(v)) {
+      seg.initializers.emplace(v, *t);
+      return absl::OkStatus();
+    }
+    const ir::ValueInfo* vi = g.FindValueInfo(v);
+    if (vi == nullptr) return absl::InternalError(absl::StrCat("no type for value '", v, "'"));
+    seg.inputs.push_back(*vi);
+    return absl::OkStatus();
+  };
+  for (int i = begin; i < end; ++i) {
+    const ir::Node& n = g.nodes[i];
+    for (const std::string& v : n.inputs) {
+      auto dq = dequantizers.find(v);
+      if (dq != dequantizers.end() && dq->second < begin && !produced.contains(v)) {
+        const ir::Node& copy = g.nodes[dq->second];
+        for (const std::string& in : copy.inputs) FP_RETURN_IF_ERROR(read(in));
+        recomputed.push_back(copy);
+        produced.insert(v);
+        continue;
+      }
+      FP_RETURN_IF_ERROR(read(v));
+    }
+    for (const std::string& v : n.outputs) {
+      if (v.empty()) continue;
+      produced.insert(v);
+      auto it = last_reader.find(v);
+      if (it != last_reader.end() && it->second >= end && !dequantizers.contains(v)) {
+        seg.outputs.push_back(*g.FindValueInfo(v));
+      }
+    }
+    seg.nodes.push_back(n);
+  }
+  seg.nodes.insert(seg.nodes.begin(), recomputed.begin(), recomputed.end());
+  FP_RETURN_IF_ERROR(ir::InferShapes(seg));
+  return seg;
+}
+
+// Runs `seg` on every batch, reading its inputs from and adding its outputs
+// to `store`.
+absl::Status RunSegment(ir::Graph seg, int threads, size_t batches,
+                        ValueStore& store) {
+  std::vector<const Batched*> inputs;
+  for (const ir::ValueInfo& v : seg.inputs) {
+    auto it = store.find(v.name);
+    if (it == store.end()) return absl::InternalError(absl::StrCat("'", v.name, "' not computed"));
+    inputs.push_back(&it->second);
+  }
+  std::vector<std::string> outputs;
+  for (const ir::ValueInfo& v : seg.outputs) outputs.push_back(v.name);
+  FP_ASSIGN_OR_RETURN(auto session, SessionFor(std::move(seg), threads));
+  std::vector<Batched> results(outputs.size());
+  std::vector<ir::TensorView> in(inputs.size());
+  for (size_t b = 0; b < batches; ++b) {
+    for (size_t i = 0; i < inputs.size(); ++i) in[i] = inputs[i]->views[b];
+    FP_ASSIGN_OR_RETURN(std::vector<ir::Tensor> out, session->Run(in));
+    for (size_t k = 0; k < out.size(); ++k) results[k].owned.push_back(std::move(out[k]));
+  }
+  for (size_t k = 0; k < outputs.size(); ++k) {
+    for (const ir::Tensor& t : results[k].owned) results[k].views.push_back(t.view());
+    store[outputs[k]] = std::move(results[k]);
+  }
+  return absl::OkStatus();
+}
+
+// Forgets the values no node at `end` or later (nor the graph's outputs) reads.
+void DropValuesReadBefore(int end, const absl::flat_hash_map<std::string, int>& last_reader,
+                          ValueStore& store) {
+  for (auto it = store.begin(); it != store.end();) {
+    auto last = last_reader.find(it->first);
+    if (last == last_reader.end() || last->second < end) {
+      store.erase(it++);
+    } else {
+      ++it;
+    }
+  }
+}
+
+// The graph outputs of batch `b` from `store`, copied.
+std::vector<ir::Tensor> OutputsOf(const ir::Graph& g,
+                                  const ValueStore& store,
+                                  size_t b) {
+  std::vector<ir::Tensor> out;
+  for (const ir::ValueInfo& o : g.outputs) out.push_back(ir::Tensor::CopyOf(store.at(o.name).views[b]));
+  return out;
 }
 
 }  // namespace
@@ -190,50 +313,206 @@ std::vector<std::string> BiasCorrectableNodes(const ir::Graph& qdq_graph) {
   return names;
 }
 
-absl::StatusOr<std::vector<CorrectedBias>> CorrectBiases(ir::Graph& float_graph,
-                                                         const std::vector<std::string>& nodes,
-                                                         const QdqRewrite& to_qdq,
-                                                         const io::Dataset& calibration,
-                                                         const BiasCorrectionOptions& options) {
+absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
+                                                   const std::vector<std::string>& nodes,
+                                                   const QdqRewrite& to_qdq,
+                                                   const io::Dataset& calibration,
+                                                   const BiasCorrectionOptions& options) {
   if (options.batch_size <= 0) return absl::InvalidArgumentError("batch size must be positive");
+  if (float_graph.inputs.size() != 1) {
+    return absl::InvalidArgumentError("bias correction needs a graph with exactly one input");
+  }
+  const auto cancelled = [&] { return options.cancelled && options.cancelled(); };
+  FP_RETURN_IF_ERROR(ir::InferShapes(float_graph));
+  std::vector<int> order;
   for (const std::string& name : nodes) {
-    const ir::Node* node = FindNode(float_graph, name);
-    if (node == nullptr) {
+    const int index = NodeIndex(float_graph, name);
+    if (index < 0) {
       return absl::InvalidArgumentError(absl::StrCat("'", name, "' is not a node of the graph"));
     }
-    FP_ASSIGN_OR_RETURN(bool takes, BiasTakesCorrection(*node));
+    FP_ASSIGN_OR_RETURN(bool takes, BiasTakesCorrection(float_graph.nodes[index]));
     if (!takes) {
-      return absl::InvalidArgumentError(
-          absl::StrCat(node->Describe(), ": its bias cannot take a correction"));
+      return absl::InvalidArgumentError(absl::StrCat(float_graph.nodes[index].Describe(),
+                                                     ": its bias cannot take a correction"));
+    }
+    if (!order.empty() && index <= order.back()) {
+      return absl::InvalidArgumentError(absl::StrCat("'", name, "' is out of graph order"));
+    }
+    order.push_back(index);
+  }
+  BiasCorrectionResult result;
+  if (nodes.empty()) return result;
+  const int64_t total = options.num_images > 0
+                            ? std::min(options.num_images, calibration.size())
+                            : calibration.size();
+  if (total <= 0) return absl::InvalidArgumentError("no calibration images");
+  std::vector<io::DatasetBatch> batches;
+  for (int64_t first = 0; first < total; first += options.batch_size) {
+    FP_ASSIGN_OR_RETURN(io::DatasetBatch batch,
+                        calibration.Items(first, std::min<int64_t>(options.batch_size, total - first)));
+    batches.push_back(batch);
+  }
+  if (cancelled()) return absl::CancelledError("bias correction cancelled");
+
+  // Every corrected node gets a bias of its own.
+  std::vector<int64_t> channels;
+  std::vector<ir::Tensor*> float_bias;
+  for (int index : order) {
+    FP_ASSIGN_OR_RETURN(int64_t c, OutputChannels(float_graph, float_graph.nodes[index]));
+    channels.push_back(c);
+  }
+  for (size_t k = 0; k < order.size(); ++k) {
+    FP_ASSIGN_OR_RETURN(ir::Tensor * b, OwnBias(float_graph, order[k], channels[k]));
+    float_bias.push_back(b);
+  }
+  FP_RETURN_IF_ERROR(ir::InferShapes(float_graph));
+
+  // Float pass: the inputs of the nodes (and the outputs, to compare).
+  std::vector<InputMoments> float_moments;
+  for (int index : order) {
+    FP_ASSIGN_OR_RETURN(InputMoments m, InputMoments::For(float_graph, float_graph.nodes[index]));
+    float_moments.push_back(std::move(m));
+  }
+  std::vector<std::vector<ir::Tensor>> float_outputs;
+  {
+    ir::Graph g = float_graph;
+    const size_t graph_outputs = g.outputs.size();
+    // Where each node's input is: the graph input (-1) or an added output.
+    std::vector<int> input_at;
+    for (int index : order) {
+      const std::string& x = float_graph.nodes[index].inputs[0];
+      int at = -1;
+      if (x != g.inputs[0].name) {
+        for (size_t o = 0; o < g.outputs.size() && at < 0; ++o) {
+          if (g.outputs[o].name == x) at = static_cast<int>(o);
+        }
+        if (at < 0) {
+          at = static_cast<int>(g.outputs.size());
+          g.outputs.push_back(*g.FindValueInfo(x));
+        }
+      }
+      input_at.push_back(at);
+    }
+    FP_ASSIGN_OR_RETURN(auto session, SessionFor(std::move(g), options.threads));
+    for (const io::DatasetBatch& batch : batches) {
+      const ir::TensorView in[] = {batch.images};
+      FP_ASSIGN_OR_RETURN(std::vector<ir::Tensor> out, session->Run(in));
+      for (size_t k = 0; k < order.size(); ++k) {
+        FP_RETURN_IF_ERROR(float_moments[k].Add(input_at[k] < 0 ? batch.images
+                                                                : out[input_at[k]].view()));
+      }
+      if (options.compare_outputs) {
+        out.resize(graph_outputs);
+        float_outputs.push_back(std::move(out));
+      }
     }
   }
-  // The float means never move: one run measures them all.
-  std::vector<ChannelMeans> float_means;
-  if (!nodes.empty()) {
-    FP_ASSIGN_OR_RETURN(ir::Graph float_probe, ProbeGraph(float_graph, nodes));
-    FP_ASSIGN_OR_RETURN(float_means, MeasureMeans(std::move(float_probe), calibration, options));
-  }
-  std::vector<CorrectedBias> corrected;
-  for (size_t i = 0; i < nodes.size(); ++i) {
-    const std::string& name = nodes[i];
-    FP_ASSIGN_OR_RETURN(ir::Graph qdq, to_qdq(float_graph));
-    FP_ASSIGN_OR_RETURN(ir::Graph qdq_probe, ProbeGraph(qdq, {name}));
-    FP_ASSIGN_OR_RETURN(std::vector<ChannelMeans> qdq_means,
-                        MeasureMeans(std::move(qdq_probe), calibration, options));
-    if (qdq_means[0].size() != float_means[i].size()) {
-      return absl::InternalError(absl::StrCat(name, ": float and QDQ channel counts differ"));
+
+  // The QDQ graph runs in segments, each ending just before the next node (or
+  // the DequantizeLinear of its input): its input's moments give the
+  // quantized layer's pre-bias mean, and the corrected bias is in place when
+  // the node runs in the next segment. Segments run QDQ patterns as the int8
+  // kernels that will serve the model.
+  FP_ASSIGN_OR_RETURN(ir::Graph qdq, to_qdq(float_graph));
+  FP_RETURN_IF_ERROR(ir::InferShapes(qdq));
+  ir::Graph dequantized = qdq;  // for the quantized weights as floats
+  FP_RETURN_IF_ERROR(FoldConstantDequantize(dequantized));
+  std::vector<BiasSlot> slots;
+  std::vector<int> ends;
+  for (const std::string& name : nodes) {
+    FP_ASSIGN_OR_RETURN(BiasSlot slot, BiasSlotOf(qdq, name));
+    slots.push_back(std::move(slot));
+    const int index = NodeIndex(qdq, name);
+    if (index < 0 || (!ends.empty() && index <= ends.back())) {
+      return absl::InvalidArgumentError("the QDQ rewrite dropped or reordered a corrected node");
     }
-    const int64_t channels = static_cast<int64_t>(float_means[i].size());
-    FP_ASSIGN_OR_RETURN(ir::Tensor * bias, MutableBias(float_graph, name, channels));
-    CorrectedBias entry{name, 0.0};
-    for (int64_t c = 0; c < channels; ++c) {
-      const double shift = qdq_means[0][c] - float_means[i][c];
-      bias->data<float>()[c] = static_cast<float>(bias->data<float>()[c] - shift);
+    ends.push_back(index);
+  }
+  if (options.compare_outputs) ends.push_back(static_cast<int>(qdq.nodes.size()));
+  const Dequantizers dequantizers = DequantizersOf(qdq);
+  const absl::flat_hash_map<std::string, int> last_reader = LastReaders(qdq, dequantizers);
+  // With compare_outputs the uncorrected graph runs alongside, in the same
+  // segments (the same kernels, so binding them again is cheap).
+  const ir::Graph uncorrected = options.compare_outputs ? qdq : ir::Graph{};
+  ValueStore store, uncorrected_store;
+  for (const io::DatasetBatch& batch : batches) {
+    store[qdq.inputs[0].name].views.push_back(batch.images);
+    if (options.compare_outputs) uncorrected_store[qdq.inputs[0].name].views.push_back(batch.images);
+  }
+
+  for (size_t k = 0; k < ends.size(); ++k) {
+    if (cancelled()) return absl::CancelledError("bias correction cancelled");
+    const int begin = k == 0 ? 0 : ends[k - 1];
+    if (begin < ends[k]) {
+      FP_ASSIGN_OR_RETURN(ir::Graph seg, Segment(qdq, begin, ends[k], last_reader, dequantizers));
+      FP_RETURN_IF_ERROR(RunSegment(std::move(seg), options.threads, batches.size(), store));
+      if (options.compare_outputs) {
+        FP_ASSIGN_OR_RETURN(ir::Graph seg0, Segment(uncorrected, begin, ends[k], last_reader, dequantizers));
+        FP_RETURN_IF_ERROR(
+            RunSegment(std::move(seg0), options.threads, batches.size(), uncorrected_store));
+      }
+    }
+    DropValuesReadBefore(ends[k], last_reader, store);
+    DropValuesReadBefore(ends[k], last_reader, uncorrected_store);
+    if (k >= nodes.size()) continue;  // the tail, for the outputs
+
+    // The node's input: as float if computed, else its int8 form.
+    const ir::Node& node = qdq.nodes[ends[k]];
+    FP_ASSIGN_OR_RETURN(InputMoments moments, InputMoments::For(qdq, node));
+    auto x = store.find(node.inputs[0]);
+    auto dq = dequantizers.find(node.inputs[0]);
+    if (x != store.end()) {
+      for (const ir::TensorView& v : x->second.views) FP_RETURN_IF_ERROR(moments.Add(v));
+    } else if (dq != dequantizers.end() && store.contains(qdq.nodes[dq->second].inputs[0])) {
+      const ir::Node& d = qdq.nodes[dq->second];
+      const ir::Tensor* scale = qdq.FindInitializer(d.inputs[1]);
+      const ir::Tensor* zero = d.HasInput(2) ? qdq.FindInitializer(d.inputs[2]) : nullptr;
+      if (scale == nullptr || scale->dtype() != ir::DType::kF32 || scale->NumElements() != 1 ||
+          (zero != nullptr && zero->NumElements() != 1)) {
+        return absl::InvalidArgumentError(
+            absl::StrCat(nodes[k], ": input is not dequantized per tensor"));
+      }
+      const int32_t zero_point = zero != nullptr ? static_cast<int32_t>(zero->GetAsDouble(0)) : 0;
+      for (const ir::TensorView& v : store.at(d.inputs[0]).views) {
+        FP_RETURN_IF_ERROR(moments.AddQuantized(v, scale->data<float>()[0], zero_point));
+      }
+    } else {
+      return absl::InternalError(absl::StrCat(nodes[k], ": input not computed"));
+    }
+    const ir::Node& dq_node = dequantized.nodes[NodeIndex(dequantized, nodes[k])];
+    const ir::Tensor* quantized_weight = dequantized.FindInitializer(dq_node.inputs[1]);
+    const ir::Tensor* float_weight =
+        float_graph.FindInitializer(float_graph.nodes[order[k]].inputs[1]);
+    if (quantized_weight == nullptr || float_weight == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat(nodes[k], ": weight is not a constant"));
+    }
+    FP_ASSIGN_OR_RETURN(std::vector<double> qdq_means, moments.Means(*quantized_weight));
+    FP_ASSIGN_OR_RETURN(std::vector<double> float_means, float_moments[k].Means(*float_weight));
+    if (qdq_means.size() != float_means.size() ||
+        static_cast<int64_t>(qdq_means.size()) != channels[k]) {
+      return absl::InternalError(absl::StrCat(nodes[k], ": float and QDQ channel counts differ"));
+    }
+    CorrectedBias entry{nodes[k], 0.0};
+    float* bias = float_bias[k]->data<float>();
+    for (size_t c = 0; c < qdq_means.size(); ++c) {
+      const double shift = qdq_means[c] - float_means[c];
+      bias[c] = static_cast<float>(bias[c] - shift);
       entry.max_abs_shift = std::max(entry.max_abs_shift, std::abs(shift));
     }
-    corrected.push_back(std::move(entry));
+    FP_RETURN_IF_ERROR(StoreBias(*float_bias[k], slots[k], qdq));
+    result.corrected.push_back(std::move(entry));
   }
-  return corrected;
+
+  if (options.compare_outputs) {
+    OutputSqnr with, without;
+    for (size_t b = 0; b < batches.size(); ++b) {
+      FP_RETURN_IF_ERROR(with.Add(float_outputs[b], OutputsOf(qdq, store, b)));
+      FP_RETURN_IF_ERROR(without.Add(float_outputs[b], OutputsOf(uncorrected, uncorrected_store, b)));
+    }
+    result.output_sqnr_with_db = with.Db();
+    result.output_sqnr_without_db = without.Db();
+  }
+  return result;
 }
 
 }  // namespace fixpoint::quant

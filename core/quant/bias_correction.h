@@ -6,7 +6,18 @@
 // images; subtracting it from the bias makes the quantized layer's mean output
 // equal the float one's, so no class logit is systematically pushed up or
 // down. Layers are corrected in graph order, each measured with the earlier
-// corrections in place. Thread-compatible.
+// corrections in place.
+//
+// How: one float pass records, per corrected layer, its input summed over
+// the images (per kernel tap for a Conv: InputMoments), so E[W x] needs no
+// pre-bias output. Then the QDQ graph runs once, in segments that end just
+// before each corrected layer: the layer's input there gives E[W_q x_q], the
+// bias is corrected, and the next segment runs the layer with it. Segments
+// run QDQ patterns as the int8 kernels that serve the model, recompute
+// DequantizeLinear where it is read (only int8 values cross a boundary), and
+// keep crossing values for all images (memory: the widest boundary times the
+// image count). Comparing outputs runs the uncorrected graph alongside in
+// the same segments. Thread-compatible.
 #ifndef FIXPOINT_CORE_QUANT_BIAS_CORRECTION_H_
 #define FIXPOINT_CORE_QUANT_BIAS_CORRECTION_H_
 
@@ -29,13 +40,25 @@ struct BiasCorrectionOptions {
   int64_t num_images = 1000;  // first items of the dataset; 0 = all
   int batch_size = 32;
   int threads = 0;  // per Run; 0 = all hardware threads
-  // Checked before each measurement; true aborts with CANCELLED.
+  // Also measure the graph outputs' SQNR against the float graph without and
+  // with the corrections, on the same images (see BiasCorrectionResult).
+  bool compare_outputs = false;
+  // Checked before each segment; true aborts with CANCELLED.
   std::function<bool()> cancelled;
 };
 
 struct CorrectedBias {
   std::string node;
   double max_abs_shift = 0;  // largest |correction| over the channels
+};
+
+struct BiasCorrectionResult {
+  std::vector<CorrectedBias> corrected;  // one per node, graph order
+  // With options.compare_outputs: 10·log10(Σ f² / Σ (q − f)²) over every f32
+  // graph output of the QDQ simulation (q) against the float graph (f),
+  // before and after the correction; +inf where equal.
+  double output_sqnr_without_db = 0;
+  double output_sqnr_with_db = 0;
 };
 
 // Names of the Conv and Gemm nodes of `qdq_graph` whose weight (input 1) is
@@ -47,16 +70,18 @@ std::vector<std::string> BiasCorrectableNodes(const ir::Graph& qdq_graph);
 // `nodes` (graph order; see BiasCorrectableNodes): for each in turn, the
 // per-channel mean of its output before bias and fused activation is measured
 // over the calibration images in `float_graph` and in to_qdq(float_graph)
-// (QDQ simulation), and the difference is subtracted from the bias. A node
-// without a bias gets one. Returns one entry per corrected node.
-// INVALID_ARGUMENT if a name is not a Conv/Gemm of both graphs or its bias is
-// not a 1-D f32 initializer of its output channels; CANCELLED; errors of
-// to_qdq and of running the graphs.
-absl::StatusOr<std::vector<CorrectedBias>> CorrectBiases(ir::Graph& float_graph,
-                                                         const std::vector<std::string>& nodes,
-                                                         const QdqRewrite& to_qdq,
-                                                         const io::Dataset& calibration,
-                                                         const BiasCorrectionOptions& options);
+// (QDQ simulation, earlier corrections in place), and the difference is
+// subtracted from the bias. A node without a bias, or sharing it, gets its
+// own. to_qdq must keep the nodes and their order and quantize a bias either
+// as DequantizeLinear of an int32 constant (zero point 0) or not at all.
+// INVALID_ARGUMENT if a name is not a Conv/Gemm of both graphs, its output
+// channel count is not static, or the graph has not exactly one input;
+// CANCELLED; errors of to_qdq and of running the graphs.
+absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
+                                                   const std::vector<std::string>& nodes,
+                                                   const QdqRewrite& to_qdq,
+                                                   const io::Dataset& calibration,
+                                                   const BiasCorrectionOptions& options);
 
 }  // namespace fixpoint::quant
 

@@ -9,7 +9,6 @@
 #include "core/ir/shape_inference.h"
 #include "core/quant/bias_correction.h"
 #include "core/quant/calibrate_graph.h"
-#include "core/quant/output_error.h"
 #include "core/transform/optimize.h"
 #include "core/util/status_macros.h"
 
@@ -39,7 +38,6 @@ std::vector<QuantizedTensorInfo> TensorTable(
 // Applies options.bias_correction: `prepared`'s biases are replaced by the
 // corrected ones when the correction is kept.
 constexpr int64_t kBiasCorrectionMaxImages = 256;
-constexpr int kBiasCorrectionBatch = 128;
 int64_t BiasCorrectionImages(int64_t calibration_images) {
   return calibration_images > 0 ? std::min(calibration_images, kBiasCorrectionMaxImages)
                                 : kBiasCorrectionMaxImages;
@@ -57,26 +55,21 @@ absl::StatusOr<BiasCorrectionReport> MaybeCorrectBiases(ir::Graph& prepared,
   ir::Graph corrected = prepared;
   BiasCorrectionOptions bc;
   bc.num_images = BiasCorrectionImages(options.num_images);
-  bc.batch_size = kBiasCorrectionBatch;
+  // The calibration pass's batch size: the float pass then reuses the
+  // kernels oneDNN compiled for it (its primitive cache).
+  bc.batch_size = options.batch_size;
   bc.threads = options.threads;
+  bc.compare_outputs = options.bias_correction == BiasCorrectionMode::kAuto;
   bc.cancelled = options.cancelled;
-  FP_ASSIGN_OR_RETURN(std::vector<CorrectedBias> done,
+  FP_ASSIGN_OR_RETURN(BiasCorrectionResult done,
                       CorrectBiases(corrected, nodes, to_qdq, calibration, bc));
-  if (options.bias_correction == BiasCorrectionMode::kAuto) {
-    OutputErrorOptions oe;
-    oe.num_images = BiasCorrectionImages(options.num_images);
-    oe.batch_size = kBiasCorrectionBatch;
-    oe.threads = options.threads;
-    FP_ASSIGN_OR_RETURN(ir::Graph corrected_qdq, to_qdq(corrected));
-    FP_ASSIGN_OR_RETURN(std::vector<double> sqnr,
-                        OutputSqnrDb(prepared, {&uncorrected, &corrected_qdq}, calibration, oe));
-    const double without = sqnr[0], with = sqnr[1];
-    report.calib_sqnr_without_db = without;
-    report.calib_sqnr_with_db = with;
-    if (!(with > without)) return report;
+  if (bc.compare_outputs) {
+    report.calib_sqnr_without_db = done.output_sqnr_without_db;
+    report.calib_sqnr_with_db = done.output_sqnr_with_db;
+    if (!(done.output_sqnr_with_db > done.output_sqnr_without_db)) return report;
   }
   report.applied = true;
-  for (const CorrectedBias& c : done) report.nodes.push_back(c.node);
+  for (const CorrectedBias& c : done.corrected) report.nodes.push_back(c.node);
   prepared = std::move(corrected);
   return report;
 }

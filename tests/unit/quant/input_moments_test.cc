@@ -1,0 +1,158 @@
+// InputMoments: E[W x] per output channel from the input's sums must equal
+// the mean of the node's actual bias-less output (reference kernels) for
+// every Conv geometry — strides, pads, dilations, groups, 1-D — and Gemm
+// layout, including an int8 input given with its scale and zero point.
+#include "core/quant/input_moments.h"
+
+#include <gtest/gtest.h>
+
+#include <random>
+#include <string>
+#include <vector>
+
+#include "core/ir/shape_inference.h"
+#include "tests/unit/transform/transform_test_util.h"
+
+namespace fixpoint::quant {
+namespace {
+
+using transform::testing::MakeNode;
+using transform::testing::RandomF32;
+using transform::testing::RunReference;
+
+// Per-channel (axis 1) mean of `t`.
+std::vector<double> ChannelMeans(const ir::Tensor& t) {
+  const int64_t n = t.shape()[0], c = t.shape()[1];
+  const int64_t inner = t.NumElements() / (n * c);
+  std::vector<double> mean(c, 0.0);
+  for (int64_t b = 0; b < n; ++b) {
+    for (int64_t k = 0; k < c; ++k) {
+      for (int64_t i = 0; i < inner; ++i) mean[k] += t.data<float>()[(b * c + k) * inner + i];
+    }
+  }
+  for (double& m : mean) m /= static_cast<double>(n * inner);
+  return mean;
+}
+
+struct Case {
+  std::string name;
+  ir::Shape x, w;
+  std::map<std::string, ir::Attribute> attrs;
+  std::string op = "Conv";
+};
+
+// Checks Means against the real output over two batches of inputs.
+void ExpectMatchesOutputMean(const Case& c, uint32_t seed) {
+  SCOPED_TRACE(c.name);
+  std::mt19937 rng(seed);
+  ir::Graph g;
+  ir::Shape dynamic = c.x;
+  g.inputs.push_back({"x", ir::DType::kF32, dynamic});
+  g.outputs.push_back({"y", ir::DType::kF32, {}});
+  g.initializers["w"] = RandomF32(c.w, rng);
+  g.nodes.push_back(MakeNode("node", c.op, {"x", "w"}, {"y"}, c.attrs));
+  ASSERT_TRUE(ir::InferShapes(g).ok());
+  auto moments = InputMoments::For(g, g.nodes[0]);
+  ASSERT_TRUE(moments.ok()) << moments.status();
+  std::vector<ir::Tensor> outputs;
+  for (int batch = 0; batch < 2; ++batch) {
+    // Positive inputs (a ReLU's output) make a biased mean, as in practice.
+    const ir::Tensor x = RandomF32(c.x, rng, 0.0f, 2.0f);
+    ASSERT_TRUE(moments->Add(x.view()).ok());
+    outputs.push_back(RunReference(g, {x})[0]);
+  }
+  std::vector<double> want(ChannelMeans(outputs[0]).size(), 0.0);
+  for (const ir::Tensor& y : outputs) {
+    const std::vector<double> m = ChannelMeans(y);
+    for (size_t k = 0; k < m.size(); ++k) want[k] += m[k] / 2;
+  }
+  auto got = moments->Means(g.initializers.at("w"));
+  ASSERT_TRUE(got.ok()) << got.status();
+  ASSERT_EQ(got->size(), want.size());
+  for (size_t k = 0; k < want.size(); ++k) EXPECT_NEAR((*got)[k], want[k], 1e-4) << "channel " << k;
+}
+
+TEST(InputMomentsTest, ConvGeometries) {
+  using V = std::vector<int64_t>;
+  const std::vector<Case> cases = {
+      {"3x3 same", ir::Shape{3, 4, 9, 9}, ir::Shape{5, 4, 3, 3}, {{"pads", V{1, 1, 1, 1}}}},
+      {"3x3 valid stride 2", ir::Shape{3, 4, 9, 8}, ir::Shape{5, 4, 3, 3}, {{"strides", V{2, 2}}}},
+      {"asymmetric pads, stride 2x1", ir::Shape{2, 3, 7, 6}, ir::Shape{4, 3, 3, 2},
+       {{"pads", V{2, 0, 1, 1}}, {"strides", V{2, 1}}}},
+      {"dilation 2", ir::Shape{2, 3, 10, 10}, ir::Shape{4, 3, 3, 3},
+       {{"dilations", V{2, 2}}, {"pads", V{2, 2, 2, 2}}}},
+      {"groups", ir::Shape{2, 6, 8, 8}, ir::Shape{9, 2, 3, 3},
+       {{"group", int64_t{3}}, {"pads", V{1, 1, 1, 1}}}},
+      {"depthwise stride 2", ir::Shape{2, 4, 9, 9}, ir::Shape{4, 1, 3, 3},
+       {{"group", int64_t{4}}, {"strides", V{2, 2}}, {"pads", V{1, 1, 1, 1}}}},
+      {"1x1", ir::Shape{3, 8, 5, 5}, ir::Shape{6, 8, 1, 1}, {}},
+      {"1-D", ir::Shape{3, 4, 20}, ir::Shape{5, 4, 5}, {{"pads", V{2, 1}}, {"strides", V{3}}}},
+      {"auto_pad SAME_UPPER", ir::Shape{2, 3, 8, 7}, ir::Shape{4, 3, 4, 4},
+       {{"auto_pad", std::string("SAME_UPPER")}, {"strides", V{2, 2}}}},
+  };
+  uint32_t seed = 1;
+  for (const Case& c : cases) ExpectMatchesOutputMean(c, seed++);
+}
+
+TEST(InputMomentsTest, GemmLayouts) {
+  ExpectMatchesOutputMean({"transB", ir::Shape{7, 5}, ir::Shape{3, 5}, {{"transB", int64_t{1}}}, "Gemm"}, 11);
+  ExpectMatchesOutputMean({"plain", ir::Shape{7, 5}, ir::Shape{5, 3}, {}, "Gemm"}, 12);
+  ExpectMatchesOutputMean({"transA", ir::Shape{5, 7}, ir::Shape{5, 3}, {{"transA", int64_t{1}}}, "Gemm"}, 13);
+}
+
+// u8 values q with scale s and zero point z count as (q - z) * s.
+TEST(InputMomentsTest, QuantizedInputEqualsItsDequantizedValues) {
+  ir::Graph g;
+  g.inputs.push_back({"x", ir::DType::kF32, ir::Shape{2, 2, 4, 4}});
+  g.outputs.push_back({"y", ir::DType::kF32, {}});
+  std::mt19937 rng(5);
+  g.initializers["w"] = RandomF32(ir::Shape{3, 2, 3, 3}, rng);
+  g.nodes.push_back(MakeNode("conv", "Conv", {"x", "w"}, {"y"},
+                             {{"pads", std::vector<int64_t>{1, 1, 1, 1}}}));
+  ASSERT_TRUE(ir::InferShapes(g).ok());
+  auto from_q = InputMoments::For(g, g.nodes[0]);
+  auto from_f = InputMoments::For(g, g.nodes[0]);
+  ASSERT_TRUE(from_q.ok() && from_f.ok());
+  ir::Tensor q(ir::DType::kU8, ir::Shape{2, 2, 4, 4});
+  ir::Tensor f(ir::DType::kF32, ir::Shape{2, 2, 4, 4});
+  const float scale = 0.05f;
+  const int32_t zero = 17;
+  for (int64_t i = 0; i < q.NumElements(); ++i) {
+    q.data<uint8_t>()[i] = static_cast<uint8_t>((i * 37) % 256);
+    f.data<float>()[i] = static_cast<float>(q.data<uint8_t>()[i] - zero) * scale;
+  }
+  ASSERT_TRUE(from_q->AddQuantized(q.view(), scale, zero).ok());
+  ASSERT_TRUE(from_f->Add(f.view()).ok());
+  auto a = from_q->Means(g.initializers.at("w"));
+  auto b = from_f->Means(g.initializers.at("w"));
+  ASSERT_TRUE(a.ok() && b.ok());
+  for (size_t k = 0; k < a->size(); ++k) EXPECT_NEAR((*a)[k], (*b)[k], 1e-5);
+}
+
+TEST(InputMomentsTest, RejectsWhatItCannotSummarize) {
+  ir::Graph g;
+  g.inputs.push_back({"x", ir::DType::kF32, ir::Shape{2, 2, 4, 4, 4}});
+  g.outputs.push_back({"y", ir::DType::kF32, {}});
+  g.initializers["w"] = ir::Tensor::FromF32(ir::Shape{1, 2, 1, 1, 1}, std::vector<float>{1, 1});
+  g.nodes.push_back(MakeNode("conv3d", "Conv", {"x", "w"}, {"y"}));
+  ASSERT_TRUE(ir::InferShapes(g).ok());
+  EXPECT_EQ(InputMoments::For(g, g.nodes[0]).status().code(), absl::StatusCode::kInvalidArgument);
+
+  ir::Graph two_d;
+  two_d.inputs.push_back({"x", ir::DType::kF32, ir::Shape{2, 2, 4, 4}});
+  two_d.outputs.push_back({"y", ir::DType::kF32, {}});
+  two_d.initializers["w"] = ir::Tensor::FromF32(ir::Shape{1, 2, 1, 1}, std::vector<float>{1, 1});
+  two_d.nodes.push_back(MakeNode("conv", "Conv", {"x", "w"}, {"y"}));
+  ASSERT_TRUE(ir::InferShapes(two_d).ok());
+  auto m = InputMoments::For(two_d, two_d.nodes[0]);
+  ASSERT_TRUE(m.ok());
+  EXPECT_EQ(m->Means(two_d.initializers.at("w")).status().code(),
+            absl::StatusCode::kFailedPrecondition);  // nothing added yet
+  ir::Tensor wrong(ir::DType::kF32, ir::Shape{2, 3, 4, 4});
+  EXPECT_EQ(m->Add(wrong.view()).code(), absl::StatusCode::kInvalidArgument);
+  ir::Tensor f(ir::DType::kF32, ir::Shape{2, 2, 4, 4});
+  EXPECT_EQ(m->AddQuantized(f.view(), 0.5f, 3).code(), absl::StatusCode::kInvalidArgument);
+}
+
+}  // namespace
+}  // namespace fixpoint::quant
