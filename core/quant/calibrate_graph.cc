@@ -69,7 +69,10 @@ absl::StatusOr<CalibrationResult> CalibrateGraph(const ir::Graph& graph,
       options.num_images > 0 ? std::min(options.num_images, dataset.size()) : dataset.size();
   CalibrationResult result;
   std::vector<float> scratch;
-  const int64_t batch_size = CalibrationBatchSize(total, options.batch_size);
+  // Equal batches change no range, except where the method averages per batch.
+  const int64_t batch_size = calibration->depends_on_batches()
+                                 ? options.batch_size
+                                 : CalibrationBatchSize(total, options.batch_size);
   for (int64_t first = 0, b = 0; first < total; first += batch_size, ++b) {
     if (options.cancelled && options.cancelled()) {
       return absl::CancelledError(

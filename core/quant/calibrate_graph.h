@@ -25,7 +25,8 @@ struct CalibrateOptions {
   // The first `num_images` items of the dataset (0 or more than it has: all).
   int64_t num_images = 0;
   // Largest batch (memory is bounded by one batch's values); see
-  // CalibrationBatchSize.
+  // CalibrationBatchSize. Exactly this size for a method whose range depends
+  // on the batches (Calibrator::DependsOnBatches).
   int batch_size = 32;
   // Threads per Run (runtime::SessionOptions::intra_op_threads; 0 = all).
   int threads = 0;
