@@ -24,6 +24,9 @@ struct CalibrateOptions {
   CalibratorOptions calibrator;
   // The first `num_images` items of the dataset (0 or more than it has: all).
   int64_t num_images = 0;
+  // Largest batch (memory is bounded by one batch's values); see
+  // CalibrationBatchSize. Exactly this size for a method whose range depends
+  // on the batches (Calibrator::DependsOnBatches).
   int batch_size = 32;
   // Threads per Run (runtime::SessionOptions::intra_op_threads; 0 = all).
   int threads = 0;
@@ -38,6 +41,13 @@ struct CalibrationResult {
   int64_t images = 0;
   double seconds = 0;  // wall time: binding, runs, observing and Ranges()
 };
+
+// The size of the batches CalibrateGraph runs `images` images in, given the
+// requested batch_size (at most that): the largest that splits the images
+// into equal batches, up to twice the fewest batches of batch_size; else
+// ceil(images / ceil(images / batch_size)), the last batch then smaller.
+// (Each new batch shape binds the kernels again, a few ms.)
+int64_t CalibrationBatchSize(int64_t images, int batch_size);
 
 // Calibrates `tensors` (values of `graph`, which must have one f32 input;
 // value_info inferred) on `dataset`. The graph is run as is (no further

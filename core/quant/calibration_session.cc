@@ -15,8 +15,8 @@ absl::StatusOr<std::unique_ptr<CalibrationSession>> CalibrationSession::Create(
     absl::string_view method, const CalibratorOptions& options) {
   // Validates the method name and its options once, up front.
   FP_ASSIGN_OR_RETURN(std::unique_ptr<Calibrator> probe, CreateCalibrator(method, options));
-  (void)probe;
-  return std::unique_ptr<CalibrationSession>(new CalibrationSession(std::string(method), options));
+  return std::unique_ptr<CalibrationSession>(
+      new CalibrationSession(std::string(method), options, probe->DependsOnBatches()));
 }
 
 absl::Status CalibrationSession::Observe(absl::string_view tensor, std::span<const float> values) {

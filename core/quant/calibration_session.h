@@ -37,13 +37,17 @@ class CalibrationSession {
   absl::StatusOr<std::map<std::string, TensorRange>> Ranges() const;
 
   const std::string& method() const { return method_; }
+  // Calibrator::DependsOnBatches of the method.
+  bool depends_on_batches() const { return depends_on_batches_; }
 
  private:
-  CalibrationSession(std::string method, const CalibratorOptions& options)
-      : method_(std::move(method)), options_(options) {}
+  CalibrationSession(std::string method, const CalibratorOptions& options,
+                     bool depends_on_batches)
+      : method_(std::move(method)), options_(options), depends_on_batches_(depends_on_batches) {}
 
   const std::string method_;
   const CalibratorOptions options_;
+  const bool depends_on_batches_;
   // std::map: deterministic order for artifacts and reports.
   std::map<std::string, std::unique_ptr<Calibrator>, std::less<>> calibrators_;
 };

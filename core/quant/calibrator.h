@@ -67,6 +67,11 @@ class Calibrator {
 
   // The registry name, e.g. "entropy".
   virtual std::string Method() const = 0;
+
+  // True if the range depends on how the values were split into batches
+  // (moving-average-minmax averages per batch), so that callers must keep
+  // the batch size they were asked for.
+  virtual bool DependsOnBatches() const { return false; }
 };
 
 // A new calibrator for `method` (one of CalibrationMethods()).

@@ -64,6 +64,8 @@ class MinMaxCalibrator final : public Calibrator {
     return moving_average_ ? "moving-average-minmax" : "minmax";
   }
 
+  bool DependsOnBatches() const override { return moving_average_; }
+
  private:
   const bool moving_average_;
   const bool symmetric_;

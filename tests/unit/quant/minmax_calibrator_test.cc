@@ -2,6 +2,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <string>
 #include <vector>
 
 #include "core/quant/calibrator.h"
@@ -85,6 +86,16 @@ TEST(MovingAverageMinMaxCalibratorTest, RejectsConstantOutsideZeroOne) {
   auto range = Calibrate("moving-average-minmax", one, kThreeBatches);
   ASSERT_TRUE(range.ok());
   EXPECT_EQ(*range, (TensorRange{-3.0f, 0.0f, std::nullopt}));
+}
+
+// Only moving-average-minmax depends on the batch split, so calibration keeps
+// its batch size (the others may run equal batches: calibrate_graph.h).
+TEST(MinMaxCalibratorTest, OnlyTheMovingAverageDependsOnBatches) {
+  for (const std::string& method : CalibrationMethods()) {
+    auto calibrator = CreateCalibrator(method, CalibratorOptions{});
+    ASSERT_TRUE(calibrator.ok()) << method;
+    EXPECT_EQ((*calibrator)->DependsOnBatches(), method == "moving-average-minmax") << method;
+  }
 }
 
 }  // namespace
