@@ -294,6 +294,44 @@ std::vector<ir::Tensor> OutputsOf(const ir::Graph& g,
 
 }  // namespace
 
+FloatReference FloatReference::For(const ir::Graph& float_graph) {
+  FloatReference r;
+  for (const ir::Node& n : float_graph.nodes) {
+    absl::StatusOr<bool> takes = BiasTakesCorrection(n);
+    if (!takes.ok() || !*takes || !n.HasInput(0)) continue;
+    absl::StatusOr<InputMoments> m = InputMoments::For(float_graph, n);
+    if (!m.ok()) continue;
+    const auto it = std::find(r.tensors_.begin(), r.tensors_.end(), n.inputs[0]);
+    const size_t t = it - r.tensors_.begin();
+    if (it == r.tensors_.end()) {
+      r.tensors_.push_back(n.inputs[0]);
+      r.readers_.emplace_back();
+    }
+    r.readers_[t].push_back(r.nodes_.size());
+    r.nodes_.push_back(n.name);
+    r.moments_.push_back(*std::move(m));
+  }
+  return r;
+}
+
+absl::Status FloatReference::Observe(size_t k, const runtime::ObservedValue& value) {
+  if (k >= tensors_.size()) return absl::InternalError("float reference: no such tensor");
+  for (size_t node : readers_[k]) FP_RETURN_IF_ERROR(moments_[node].AddObserved(value));
+  return absl::OkStatus();
+}
+
+void FloatReference::EndBatch(int64_t images, std::vector<ir::Tensor> outputs) {
+  batch_sizes_.push_back(images);
+  outputs_.push_back(std::move(outputs));
+}
+
+const InputMoments* FloatReference::MomentsOf(const std::string& node) const {
+  for (size_t i = 0; i < nodes_.size(); ++i) {
+    if (nodes_[i] == node) return &moments_[i];
+  }
+  return nullptr;
+}
+
 std::vector<std::string> BiasCorrectableNodes(const ir::Graph& qdq_graph) {
   std::vector<std::string> names;
   for (const ir::Node& n : qdq_graph.nodes) {
@@ -312,6 +350,36 @@ std::vector<std::string> BiasCorrectableNodes(const ir::Graph& qdq_graph) {
   }
   return names;
 }
+
+namespace {
+
+// FloatReference::For(graph) measured on the first options.num_images images
+// in batches of options.batch_size.
+absl::StatusOr<FloatReference> MeasureFloatReference(const ir::Graph& graph,
+                                                     const io::Dataset& data,
+                                                     const BiasCorrectionOptions& options) {
+  FloatReference reference = FloatReference::For(graph);
+  runtime::SessionOptions so;
+  so.intra_op_threads = options.threads;
+  so.optimize = false;
+  FP_ASSIGN_OR_RETURN(auto session, runtime::Session::Create(graph, so));
+  const int64_t total =
+      options.num_images > 0 ? std::min(options.num_images, data.size()) : data.size();
+  for (int64_t first = 0; first < total; first += options.batch_size) {
+    const int64_t n = std::min<int64_t>(options.batch_size, total - first);
+    FP_ASSIGN_OR_RETURN(io::DatasetBatch batch, data.Items(first, n));
+    FP_ASSIGN_OR_RETURN(
+        std::vector<ir::Tensor> outputs,
+        session->RunObserved(std::vector<ir::TensorView>{batch.images}, reference.tensors(),
+                             [&](size_t k, const runtime::ObservedValue& value) {
+                               return reference.Observe(k, value);
+                             }));
+    reference.EndBatch(n, std::move(outputs));
+  }
+  return reference;
+}
+
+}  // namespace
 
 absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
                                                    const std::vector<std::string>& nodes,
@@ -342,16 +410,31 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
   }
   BiasCorrectionResult result;
   if (nodes.empty()) return result;
-  const int64_t total = options.num_images > 0
-                            ? std::min(options.num_images, calibration.size())
-                            : calibration.size();
-  if (total <= 0) return absl::InvalidArgumentError("no calibration images");
-  std::vector<io::DatasetBatch> batches;
-  for (int64_t first = 0; first < total; first += options.batch_size) {
-    FP_ASSIGN_OR_RETURN(io::DatasetBatch batch,
-                        calibration.Items(first, std::min<int64_t>(options.batch_size, total - first)));
-    batches.push_back(batch);
+  // The float reference: the caller's, or measured here.
+  FloatReference own;
+  const FloatReference* reference = options.float_reference;
+  if (reference == nullptr) {
+    FP_ASSIGN_OR_RETURN(own, MeasureFloatReference(float_graph, calibration, options));
+    reference = &own;
   }
+  std::vector<io::DatasetBatch> batches;
+  int64_t first = 0;
+  for (int64_t n : reference->batch_sizes()) {
+    FP_ASSIGN_OR_RETURN(io::DatasetBatch batch, calibration.Items(first, n));
+    batches.push_back(batch);
+    first += n;
+  }
+  if (batches.empty()) return absl::InvalidArgumentError("no calibration images");
+  std::vector<const InputMoments*> float_moments;
+  for (const std::string& name : nodes) {
+    const InputMoments* m = reference->MomentsOf(name);
+    if (m == nullptr) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("'", name, "': its input cannot be summarized for bias correction"));
+    }
+    float_moments.push_back(m);
+  }
+  const std::vector<std::vector<ir::Tensor>>& float_outputs = reference->outputs();
   if (cancelled()) return absl::CancelledError("bias correction cancelled");
 
   // Every corrected node gets a bias of its own.
@@ -367,52 +450,10 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
   }
   FP_RETURN_IF_ERROR(ir::InferShapes(float_graph));
 
-  // Float pass: the inputs of the nodes (and the outputs, to compare).
-  std::vector<InputMoments> float_moments;
-  for (int index : order) {
-    FP_ASSIGN_OR_RETURN(InputMoments m, InputMoments::For(float_graph, float_graph.nodes[index]));
-    float_moments.push_back(std::move(m));
-  }
-  std::vector<std::vector<ir::Tensor>> float_outputs;
-  {
-    ir::Graph g = float_graph;
-    const size_t graph_outputs = g.outputs.size();
-    // Where each node's input is: the graph input (-1) or an added output.
-    std::vector<int> input_at;
-    for (int index : order) {
-      const std::string& x = float_graph.nodes[index].inputs[0];
-      int at = -1;
-      if (x != g.inputs[0].name) {
-        for (size_t o = 0; o < g.outputs.size() && at < 0; ++o) {
-          if (g.outputs[o].name == x) at = static_cast<int>(o);
-        }
-        if (at < 0) {
-          at = static_cast<int>(g.outputs.size());
-          g.outputs.push_back(*g.FindValueInfo(x));
-        }
-      }
-      input_at.push_back(at);
-    }
-    FP_ASSIGN_OR_RETURN(auto session, SessionFor(std::move(g), options.threads));
-    for (const io::DatasetBatch& batch : batches) {
-      const ir::TensorView in[] = {batch.images};
-      FP_ASSIGN_OR_RETURN(std::vector<ir::Tensor> out, session->Run(in));
-      for (size_t k = 0; k < order.size(); ++k) {
-        FP_RETURN_IF_ERROR(float_moments[k].Add(input_at[k] < 0 ? batch.images
-                                                                : out[input_at[k]].view()));
-      }
-      if (options.compare_outputs) {
-        out.resize(graph_outputs);
-        float_outputs.push_back(std::move(out));
-      }
-    }
-  }
-
-  // The QDQ graph runs in segments, each ending just before the next node (or
-  // the DequantizeLinear of its input): its input's moments give the
-  // quantized layer's pre-bias mean, and the corrected bias is in place when
-  // the node runs in the next segment. Segments run QDQ patterns as the int8
-  // kernels that will serve the model.
+  // The QDQ graph runs in segments, each ending just before the next node:
+  // its input's moments give the quantized layer's pre-bias mean, and the
+  // corrected bias is in place when the node runs in the next segment.
+  // Segments run QDQ patterns as the int8 kernels that will serve the model.
   FP_ASSIGN_OR_RETURN(ir::Graph qdq, to_qdq(float_graph));
   FP_RETURN_IF_ERROR(ir::InferShapes(qdq));
   ir::Graph dequantized = qdq;  // for the quantized weights as floats
@@ -487,7 +528,7 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
       return absl::InvalidArgumentError(absl::StrCat(nodes[k], ": weight is not a constant"));
     }
     FP_ASSIGN_OR_RETURN(std::vector<double> qdq_means, moments.Means(*quantized_weight));
-    FP_ASSIGN_OR_RETURN(std::vector<double> float_means, float_moments[k].Means(*float_weight));
+    FP_ASSIGN_OR_RETURN(std::vector<double> float_means, float_moments[k]->Means(*float_weight));
     if (qdq_means.size() != float_means.size() ||
         static_cast<int64_t>(qdq_means.size()) != channels[k]) {
       return absl::InternalError(absl::StrCat(nodes[k], ": float and QDQ channel counts differ"));

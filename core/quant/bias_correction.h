@@ -29,6 +29,8 @@
 #include "absl/status/statusor.h"
 #include "core/io/dataset.h"
 #include "core/ir/graph.h"
+#include "core/quant/input_moments.h"
+#include "core/runtime/session.h"
 
 namespace fixpoint::quant {
 
@@ -36,7 +38,43 @@ namespace fixpoint::quant {
 // activation parameters (InsertQdq bound to a plan and parameters).
 using QdqRewrite = std::function<absl::StatusOr<ir::Graph>(const ir::Graph& float_graph)>;
 
+// What bias correction needs from the float model, gathered on a pass over it
+// that may serve something else too (the quantizer's calibration pass): for
+// the first images, in batches, each candidate node's input moments and the
+// graph's outputs. Thread-compatible.
+class FloatReference {
+ public:
+  // Candidates: the Conv and Gemm nodes of `float_graph` (shapes inferred)
+  // whose bias can take a correction and whose input InputMoments handles.
+  static FloatReference For(const ir::Graph& float_graph);
+
+  // The values to observe on each batch: the candidates' inputs, each once.
+  const std::vector<std::string>& tensors() const { return tensors_; }
+  // tensors()[k] of the current batch, as Session::RunObserved shows it.
+  absl::Status Observe(size_t k, const runtime::ObservedValue& value);
+  // Ends the current batch of `images` images with the graph's outputs.
+  void EndBatch(int64_t images, std::vector<ir::Tensor> outputs);
+
+  // Batches recorded, from the dataset's first image.
+  const std::vector<int64_t>& batch_sizes() const { return batch_sizes_; }
+  const std::vector<std::vector<ir::Tensor>>& outputs() const { return outputs_; }
+  // The moments of candidate `node`'s input, or null.
+  const InputMoments* MomentsOf(const std::string& node) const;
+
+ private:
+  std::vector<std::string> tensors_;
+  std::vector<std::vector<size_t>> readers_;  // per tensor: candidates reading it
+  std::vector<std::string> nodes_;            // candidates
+  std::vector<InputMoments> moments_;         // per candidate
+  std::vector<int64_t> batch_sizes_;
+  std::vector<std::vector<ir::Tensor>> outputs_;
+};
+
 struct BiasCorrectionOptions {
+  // Measured on the same images, in the same batches, as a reference when
+  // one is given (it must cover every corrected node; then num_images and
+  // batch_size do not apply); else CorrectBiases runs its own float pass.
+  const FloatReference* float_reference = nullptr;
   int64_t num_images = 1000;  // first items of the dataset; 0 = all
   int batch_size = 32;
   int threads = 0;  // per Run; 0 = all hardware threads

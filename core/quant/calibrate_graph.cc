@@ -73,6 +73,19 @@ absl::StatusOr<CalibrationResult> CalibrateGraph(const ir::Graph& graph,
   const int64_t batch_size = calibration->depends_on_batches()
                                  ? options.batch_size
                                  : CalibrationBatchSize(total, options.batch_size);
+  // With the side observation: the calibrated tensors, then the side's other
+  // ones; side_of[k] is names[k]'s index in side_tensors, or -1.
+  std::vector<std::string> names = tensors;
+  std::vector<int> side_of(tensors.size(), -1);
+  for (size_t j = 0; j < options.side_tensors.size(); ++j) {
+    const auto it = std::find(tensors.begin(), tensors.end(), options.side_tensors[j]);
+    if (it != tensors.end()) {
+      side_of[it - tensors.begin()] = static_cast<int>(j);
+    } else {
+      names.push_back(options.side_tensors[j]);
+      side_of.push_back(static_cast<int>(j));
+    }
+  }
   for (int64_t first = 0, b = 0; first < total; first += batch_size, ++b) {
     if (options.cancelled && options.cancelled()) {
       return absl::CancelledError(
@@ -80,17 +93,23 @@ absl::StatusOr<CalibrationResult> CalibrateGraph(const ir::Graph& graph,
     }
     const int64_t count = std::min<int64_t>(batch_size, total - first);
     FP_ASSIGN_OR_RETURN(io::DatasetBatch batch, dataset.Items(first, count));
+    const bool side = first < options.side_images && options.side_observe;
     // Each tensor is observed in place, right after the kernel that writes
     // it, in whatever layout that kernel chose (no extra graph outputs, so
     // no copies and no forced plain layouts).
     auto outputs = session->RunObserved(
-        std::vector<ir::TensorView>{batch.images}, tensors,
-        [&](size_t k, const runtime::ObservedValue& value) {
-          return calibration->Observe(tensors[k], ObservedFloats(value, scratch));
+        std::vector<ir::TensorView>{batch.images}, side ? names : tensors,
+        [&](size_t k, const runtime::ObservedValue& value) -> absl::Status {
+          if (k < tensors.size()) {
+            FP_RETURN_IF_ERROR(calibration->Observe(tensors[k], ObservedFloats(value, scratch)));
+          }
+          if (side && side_of[k] >= 0) return options.side_observe(side_of[k], value);
+          return absl::OkStatus();
         });
     if (!outputs.ok()) {
       return WithContext(outputs.status(), absl::StrCat("calibration batch ", b));
     }
+    if (side && options.side_batch) options.side_batch(count, *std::move(outputs));
     result.images += count;
     if (options.progress) options.progress(result.images, total);
   }

@@ -16,6 +16,7 @@
 #include "core/io/dataset.h"
 #include "core/ir/graph.h"
 #include "core/quant/calibrator.h"
+#include "core/runtime/session.h"
 
 namespace fixpoint::quant {
 
@@ -34,6 +35,15 @@ struct CalibrateOptions {
   std::function<void(int64_t, int64_t)> progress;
   // Checked before each batch; true aborts with CANCELLED.
   std::function<bool()> cancelled;
+  // Optional second use of the same forward passes (bias correction's float
+  // reference): for each batch that starts before `side_images`,
+  // side_observe(k, value) for each of `side_tensors` (graph inputs or node
+  // outputs, in place like the calibrated ones) and then
+  // side_batch(images, graph outputs).
+  int64_t side_images = 0;
+  std::vector<std::string> side_tensors;
+  std::function<absl::Status(size_t, const runtime::ObservedValue&)> side_observe;
+  std::function<void(int64_t, std::vector<ir::Tensor>)> side_batch;
 };
 
 struct CalibrationResult {

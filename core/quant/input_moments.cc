@@ -139,9 +139,49 @@ absl::Status InputMoments::AddQuantized(const ir::TensorView& x, float scale, in
       SumRows<float>(x.data, rows, size, transposed, batch);
       break;
   }
+  Fold(batch, rows, scale, zero_point);
+  return absl::OkStatus();
+}
+
+void InputMoments::Fold(const std::vector<float>& batch, int64_t rows, float scale,
+                        int32_t zero_point) {
   const double offset = static_cast<double>(rows) * zero_point;
-  for (int64_t i = 0; i < size; ++i) sums_[i] += scale * (batch[i] - offset);
+  for (size_t i = 0; i < batch.size(); ++i) sums_[i] += scale * (batch[i] - offset);
   rows_ += rows;
+}
+
+absl::Status InputMoments::AddObserved(const runtime::ObservedValue& value) {
+  const ir::TensorView& x = value.view;
+  if (value.channel_block == 0 && !value.channels_last) return Add(x);
+  if (!conv_ || x.dtype != ir::DType::kF32 || x.shape.rank() != 4 || x.shape[1] != channels_ ||
+      x.shape[2] != h_ || x.shape[3] != w_) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("input moments: observed value of shape ", x.shape.ToString()));
+  }
+  const int64_t rows = x.shape[0], plane = h_ * w_;
+  const float* p = static_cast<const float*>(x.data);
+  std::vector<float> batch(channels_ * plane, 0.0f);
+  if (value.channels_last) {
+    for (int64_t n = 0; n < rows; ++n) {
+      for (int64_t i = 0; i < plane; ++i) {
+        const float* pixel = p + (n * plane + i) * channels_;
+        for (int64_t c = 0; c < channels_; ++c) batch[c * plane + i] += pixel[c];
+      }
+    }
+  } else {
+    const int64_t block = value.channel_block;
+    const int64_t blocks = (channels_ + block - 1) / block;
+    for (int64_t n = 0; n < rows; ++n) {
+      for (int64_t b = 0; b < blocks; ++b) {
+        const int64_t lanes = std::min(block, channels_ - b * block);
+        const float* src = p + (n * blocks + b) * plane * block;
+        for (int64_t i = 0; i < plane; ++i) {
+          for (int64_t l = 0; l < lanes; ++l) batch[(b * block + l) * plane + i] += src[i * block + l];
+        }
+      }
+    }
+  }
+  Fold(batch, rows, 1.0f, 0);
   return absl::OkStatus();
 }
 

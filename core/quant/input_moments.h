@@ -15,6 +15,7 @@
 #include "absl/status/statusor.h"
 #include "core/ir/graph.h"
 #include "core/ir/tensor.h"
+#include "core/runtime/session.h"
 
 namespace fixpoint::quant {
 
@@ -31,6 +32,9 @@ class InputMoments {
   // Adds one batch of the node's input given quantized: u8 or i8 values q
   // standing for (q - zero_point) * scale.
   absl::Status AddQuantized(const ir::TensorView& q, float scale, int32_t zero_point);
+  // Adds one batch as Session::RunObserved shows it: plain, channels-last
+  // or channel-blocked f32.
+  absl::Status AddObserved(const runtime::ObservedValue& value);
 
   // E[W x] per output channel over everything added, for `weight` in the
   // node's weight layout. FAILED_PRECONDITION before any Add;
@@ -39,6 +43,8 @@ class InputMoments {
 
  private:
   InputMoments() = default;
+  // sums_ += scale * (batch - rows * zero_point); rows_ += rows.
+  void Fold(const std::vector<float>& batch, int64_t rows, float scale, int32_t zero_point);
 
   bool conv_ = false;
   bool trans_a_ = false, trans_b_ = false;  // Gemm

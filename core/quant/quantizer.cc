@@ -1,5 +1,6 @@
 #include "core/quant/quantizer.h"
 
+#include <optional>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -46,6 +47,7 @@ int64_t BiasCorrectionImages(int64_t calibration_images) {
 absl::StatusOr<BiasCorrectionReport> MaybeCorrectBiases(ir::Graph& prepared,
                                                         const QdqRewrite& to_qdq,
                                                         const io::Dataset& calibration,
+                                                        const FloatReference* reference,
                                                         const QuantizeOptions& options) {
   BiasCorrectionReport report;
   if (options.bias_correction == BiasCorrectionMode::kOff) return report;
@@ -54,6 +56,7 @@ absl::StatusOr<BiasCorrectionReport> MaybeCorrectBiases(ir::Graph& prepared,
   if (nodes.empty()) return report;
   ir::Graph corrected = prepared;
   BiasCorrectionOptions bc;
+  bc.float_reference = reference;
   bc.num_images = BiasCorrectionImages(options.num_images);
   // The calibration pass's batch size: the float pass then reuses the
   // kernels oneDNN compiled for it (its primitive cache).
@@ -127,6 +130,19 @@ absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Datase
   calibrate.cancelled = options.cancelled;
   QuantizeResult result;
   result.method = options.method;
+  // Bias correction's float reference comes from the same forward passes.
+  std::optional<FloatReference> reference;
+  if (options.bias_correction != BiasCorrectionMode::kOff && !plan.calibrated.empty()) {
+    reference = FloatReference::For(prepared);
+    calibrate.side_images = BiasCorrectionImages(options.num_images);
+    calibrate.side_tensors = reference->tensors();
+    calibrate.side_observe = [&](size_t k, const runtime::ObservedValue& value) {
+      return reference->Observe(k, value);
+    };
+    calibrate.side_batch = [&](int64_t images, std::vector<ir::Tensor> outputs) {
+      reference->EndBatch(images, std::move(outputs));
+    };
+  }
   std::map<std::string, TensorRange> ranges;
   if (!plan.calibrated.empty()) {
     FP_ASSIGN_OR_RETURN(CalibrationResult calibrated,
@@ -152,7 +168,8 @@ absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Datase
     return InsertQdq(g, plan, activations, qdq);
   };
   const absl::Time start = absl::Now();
-  auto corrected = MaybeCorrectBiases(prepared, to_qdq, calibration, options);
+  auto corrected = MaybeCorrectBiases(prepared, to_qdq, calibration,
+                                      reference ? &*reference : nullptr, options);
   if (!corrected.ok()) return WithContext(corrected.status(), "bias correction");
   result.bias_correction = *std::move(corrected);
   result.calib_seconds += absl::ToDoubleSeconds(absl::Now() - start);

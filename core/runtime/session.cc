@@ -155,7 +155,8 @@ absl::StatusOr<std::vector<ir::Tensor>> Session::RunObserved(
     if (observe_at.empty() || observe_at[slot] < 0) return absl::OkStatus();
     const Layout layout = plan->slots[slot].layout;
     const int block = layout == Layout::kNChw8c ? 8 : layout == Layout::kNChw16c ? 16 : 0;
-    return observer(static_cast<size_t>(observe_at[slot]), ObservedValue{views[slot], block});
+    return observer(static_cast<size_t>(observe_at[slot]),
+                    ObservedValue{views[slot], block, layout == Layout::kNhwc});
   };
   for (size_t id = 0; id < plan->slots.size(); ++id) {
     const Slot::Kind kind = plan->slots[id].kind;

@@ -52,6 +52,8 @@ struct ObservedValue {
   // order). 8 or 16: blocked channels (nChw8c / nChw16c), the channel count
   // padded up to a multiple of it.
   int channel_block = 0;
+  // With channel_block 0: a rank-4 [N, C, H, W] value stored as NHWC.
+  bool channels_last = false;
 };
 
 class Session {
