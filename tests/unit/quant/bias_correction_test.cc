@@ -353,6 +353,28 @@ TEST(BiasCorrectionTest, MatchesLayerByLayerReference) {
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->corrected.size(), nodes.size());
   EXPECT_GT(r->output_sqnr_with_db, r->output_sqnr_without_db);
+  // The quantizer's way: the float reference gathered by the calibration
+  // pass (in place, in the kernels' layouts) gives the same biases.
+  FloatReference from_calibration = FloatReference::For(*prepared);
+  CalibrateOptions side = co;
+  side.batch_size = 16;
+  side.side_images = calib.size();
+  side.side_tensors = from_calibration.tensors();
+  side.side_observe = [&](size_t k, const runtime::ObservedValue& v) {
+    return from_calibration.Observe(k, v);
+  };
+  side.side_batch = [&](int64_t n, std::vector<ir::Tensor> out) {
+    from_calibration.EndBatch(n, std::move(out));
+  };
+  ASSERT_TRUE(CalibrateGraph(*prepared, plan->calibrated, calib, side).ok());
+  EXPECT_EQ(from_calibration.batch_sizes(), (std::vector<int64_t>{16, 16, 16}));
+  ir::Graph via_reference = *prepared;
+  o.float_reference = &from_calibration;
+  auto r2 = CorrectBiases(via_reference, nodes, to_qdq, calib, o);
+  ASSERT_TRUE(r2.ok()) << r2.status();
+  EXPECT_NEAR(r2->output_sqnr_with_db, r->output_sqnr_with_db, 1e-3);
+  EXPECT_NEAR(r2->output_sqnr_without_db, r->output_sqnr_without_db, 1e-3);
+
   for (const std::string& name : nodes) {
     SCOPED_TRACE(name);
     const ir::Node* before = nullptr;
@@ -368,10 +390,12 @@ TEST(BiasCorrectionTest, MatchesLayerByLayerReference) {
           largest_shift, std::abs(want.data<float>()[c] - original.data<float>()[c]));
     }
     EXPECT_GT(largest_shift, 1e-4);  // there is something to correct
+    const ir::Tensor& got2 = via_reference.initializers.at(after->inputs[2]);
     for (int64_t c = 0; c < want.NumElements(); ++c) {
       // The int8 kernels match the simulation up to rare 1-LSB differences.
       EXPECT_NEAR(got.data<float>()[c], want.data<float>()[c], 0.02 * largest_shift + 1e-6)
           << "channel " << c;
+      EXPECT_NEAR(got2.data<float>()[c], got.data<float>()[c], 1e-6) << "channel " << c;
     }
   }
 }

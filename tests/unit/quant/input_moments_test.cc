@@ -129,6 +129,52 @@ TEST(InputMomentsTest, QuantizedInputEqualsItsDequantizedValues) {
   for (size_t k = 0; k < a->size(); ++k) EXPECT_NEAR((*a)[k], (*b)[k], 1e-5);
 }
 
+// The calibration pass hands values over in the kernels' layouts: channels-last
+// and channel blocks (padding lanes hold garbage and must be left out).
+TEST(InputMomentsTest, ObservedLayoutsEqualPlain) {
+  ir::Graph g;
+  g.inputs.push_back({"x", ir::DType::kF32, ir::Shape{2, 5, 3, 4}});
+  g.outputs.push_back({"y", ir::DType::kF32, {}});
+  std::mt19937 rng(9);
+  g.initializers["w"] = RandomF32(ir::Shape{3, 5, 3, 3}, rng);
+  g.nodes.push_back(MakeNode("conv", "Conv", {"x", "w"}, {"y"},
+                             {{"pads", std::vector<int64_t>{1, 1, 1, 1}}}));
+  ASSERT_TRUE(ir::InferShapes(g).ok());
+  const ir::Tensor x = RandomF32(ir::Shape{2, 5, 3, 4}, rng, 0.0f, 1.0f);
+  auto at = [&](int64_t n, int64_t c, int64_t h, int64_t w) {
+    return x.data<float>()[((n * 5 + c) * 3 + h) * 4 + w];
+  };
+  std::vector<float> nhwc(2 * 3 * 4 * 5);
+  std::vector<float> blocked(2 * 1 * 3 * 4 * 8, 999.0f);  // nChw8c, 5 of 8 lanes real
+  for (int64_t n = 0; n < 2; ++n) {
+    for (int64_t c = 0; c < 5; ++c) {
+      for (int64_t h = 0; h < 3; ++h) {
+        for (int64_t w = 0; w < 4; ++w) {
+          nhwc[((n * 3 + h) * 4 + w) * 5 + c] = at(n, c, h, w);
+          blocked[((n * 3 + h) * 4 + w) * 8 + c] = at(n, c, h, w);
+        }
+      }
+    }
+  }
+  auto plain = InputMoments::For(g, g.nodes[0]);
+  auto last = InputMoments::For(g, g.nodes[0]);
+  auto block = InputMoments::For(g, g.nodes[0]);
+  ASSERT_TRUE(plain.ok() && last.ok() && block.ok());
+  ASSERT_TRUE(plain->AddObserved(runtime::ObservedValue{x.view(), 0, false}).ok());
+  const ir::TensorView nhwc_view{ir::DType::kF32, x.shape(), nhwc.data()};
+  ASSERT_TRUE(last->AddObserved(runtime::ObservedValue{nhwc_view, 0, true}).ok());
+  const ir::TensorView blocked_view{ir::DType::kF32, x.shape(), blocked.data()};
+  ASSERT_TRUE(block->AddObserved(runtime::ObservedValue{blocked_view, 8, false}).ok());
+  auto want = plain->Means(g.initializers.at("w"));
+  auto got_last = last->Means(g.initializers.at("w"));
+  auto got_block = block->Means(g.initializers.at("w"));
+  ASSERT_TRUE(want.ok() && got_last.ok() && got_block.ok());
+  for (size_t k = 0; k < want->size(); ++k) {
+    EXPECT_NEAR((*got_last)[k], (*want)[k], 1e-6);
+    EXPECT_NEAR((*got_block)[k], (*want)[k], 1e-6);
+  }
+}
+
 TEST(InputMomentsTest, RejectsWhatItCannotSummarize) {
   ir::Graph g;
   g.inputs.push_back({"x", ir::DType::kF32, ir::Shape{2, 2, 4, 4, 4}});
