@@ -332,6 +332,38 @@ const InputMoments* FloatReference::MomentsOf(const std::string& node) const {
   return nullptr;
 }
 
+int64_t BiasCorrectionImagesWithin(const ir::Graph& float_graph, int64_t budget_bytes) {
+  const absl::flat_hash_map<std::string, int> last = LastReaders(float_graph, Dequantizers{});
+  auto bytes_per_image = [&](const std::string& v) -> int64_t {
+    const ir::ValueInfo* info = float_graph.FindValueInfo(v);
+    if (info == nullptr) return 0;
+    int64_t n = 4;
+    for (int d = 1; d < info->shape.rank(); ++d) n *= std::max<int64_t>(info->shape[d], 1);
+    return n;
+  };
+  // Sweep the node order: values written so far that a later node still reads.
+  absl::flat_hash_map<std::string, int64_t> live;
+  for (const ir::ValueInfo& in : float_graph.inputs) live[in.name] = bytes_per_image(in.name);
+  int64_t widest = 1;
+  for (size_t i = 0; i < float_graph.nodes.size(); ++i) {
+    int64_t total = 0;
+    for (auto it = live.begin(); it != live.end();) {
+      auto reader = last.find(it->first);
+      if (reader == last.end() || reader->second < static_cast<int>(i)) {
+        live.erase(it++);
+      } else {
+        total += it->second;
+        ++it;
+      }
+    }
+    widest = std::max(widest, total);
+    for (const std::string& o : float_graph.nodes[i].outputs) {
+      if (!o.empty()) live[o] = bytes_per_image(o);
+    }
+  }
+  return std::max<int64_t>(1, budget_bytes / widest);
+}
+
 std::vector<std::string> BiasCorrectableNodes(const ir::Graph& qdq_graph) {
   std::vector<std::string> names;
   for (const ir::Node& n : qdq_graph.nodes) {

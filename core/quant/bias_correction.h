@@ -99,6 +99,11 @@ struct BiasCorrectionResult {
   double output_sqnr_with_db = 0;
 };
 
+// The most images (at least 1) for which the values crossing any point of
+// `float_graph` (shapes inferred), counted as f32 per image, fit in
+// `budget_bytes`: CorrectBiases keeps such values for all its images.
+int64_t BiasCorrectionImagesWithin(const ir::Graph& float_graph, int64_t budget_bytes);
+
 // Names of the Conv and Gemm nodes of `qdq_graph` whose weight (input 1) is
 // dequantized from a constant, and whose bias can take a correction: a Conv,
 // or a Gemm with alpha = beta = 1 and a 1-D bias (or none). In graph order.

@@ -36,14 +36,18 @@ std::vector<QuantizedTensorInfo> TensorTable(
   return table;
 }
 
-// Applies options.bias_correction: `prepared`'s biases are replaced by the
-// corrected ones when the correction is kept.
+// Bias correction measures on the first calibration images: at most 256,
+// and no more than keep the values crossing a layer boundary within 512 MiB.
 constexpr int64_t kBiasCorrectionMaxImages = 256;
-int64_t BiasCorrectionImages(int64_t calibration_images) {
-  return calibration_images > 0 ? std::min(calibration_images, kBiasCorrectionMaxImages)
-                                : kBiasCorrectionMaxImages;
+constexpr int64_t kBiasCorrectionBudgetBytes = int64_t{512} << 20;
+int64_t BiasCorrectionImages(const ir::Graph& prepared, int64_t calibration_images) {
+  const int64_t cap = std::min(kBiasCorrectionMaxImages,
+                               BiasCorrectionImagesWithin(prepared, kBiasCorrectionBudgetBytes));
+  return calibration_images > 0 ? std::min(calibration_images, cap) : cap;
 }
 
+// Applies options.bias_correction: `prepared`'s biases are replaced by the
+// corrected ones when the correction is kept.
 absl::StatusOr<BiasCorrectionReport> MaybeCorrectBiases(ir::Graph& prepared,
                                                         const QdqRewrite& to_qdq,
                                                         const io::Dataset& calibration,
@@ -57,7 +61,7 @@ absl::StatusOr<BiasCorrectionReport> MaybeCorrectBiases(ir::Graph& prepared,
   ir::Graph corrected = prepared;
   BiasCorrectionOptions bc;
   bc.float_reference = reference;
-  bc.num_images = BiasCorrectionImages(options.num_images);
+  bc.num_images = BiasCorrectionImages(prepared, options.num_images);
   // The calibration pass's batch size: the float pass then reuses the
   // kernels oneDNN compiled for it (its primitive cache).
   bc.batch_size = options.batch_size;
@@ -134,7 +138,7 @@ absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Datase
   std::optional<FloatReference> reference;
   if (options.bias_correction != BiasCorrectionMode::kOff && !plan.calibrated.empty()) {
     reference = FloatReference::For(prepared);
-    calibrate.side_images = BiasCorrectionImages(options.num_images);
+    calibrate.side_images = BiasCorrectionImages(prepared, options.num_images);
     calibrate.side_tensors = reference->tensors();
     calibrate.side_observe = [&](size_t k, const runtime::ObservedValue& value) {
       return reference->Observe(k, value);

@@ -400,5 +400,16 @@ TEST(BiasCorrectionTest, MatchesLayerByLayerReference) {
   }
 }
 
+// Values crossing a point of ResidualNet, per image as f32: at most h1
+// (8x8x8, read again by c3) plus a2 or h2 (8x4x4) = 2,560 bytes.
+TEST(BiasCorrectionTest, ImagesWithinAMemoryBudget) {
+  std::mt19937 rng(1);
+  ir::Graph g = ResidualNet(rng);
+  ASSERT_TRUE(ir::InferShapes(g).ok());
+  EXPECT_EQ(BiasCorrectionImagesWithin(g, 2560 * 10), 10);
+  EXPECT_EQ(BiasCorrectionImagesWithin(g, 2560 * 10 - 1), 9);
+  EXPECT_EQ(BiasCorrectionImagesWithin(g, 0), 1);
+}
+
 }  // namespace
 }  // namespace fixpoint::quant
