@@ -19,6 +19,7 @@
 #include "core/quant/quantizer.h"
 #include "core/runtime/session.h"
 #include "core/transform/fuse_activations.h"
+#include "tests/unit/quant/channel_means.h"
 #include "tests/unit/transform/transform_test_util.h"
 
 namespace fixpoint::quant {
@@ -288,16 +289,7 @@ std::vector<double> PreBiasMeans(ir::Graph g, const std::string& name, const io:
   auto out = (*s)->Run(in);
   EXPECT_TRUE(out.ok()) << out.status();
   if (!out.ok()) return {};
-  const ir::Tensor& t = (*out)[0];
-  const int64_t n = t.shape()[0], c = t.shape()[1], inner = t.NumElements() / (n * c);
-  std::vector<double> mean(c, 0.0);
-  for (int64_t b = 0; b < n; ++b) {
-    for (int64_t k = 0; k < c; ++k) {
-      for (int64_t i = 0; i < inner; ++i) mean[k] += t.data<float>()[(b * c + k) * inner + i];
-    }
-  }
-  for (double& m : mean) m /= static_cast<double>(n * inner);
-  return mean;
+  return testing::ChannelMeans((*out)[0]);
 }
 
 // The one-pass, segmented correction gives the biases of the textbook

@@ -11,28 +11,16 @@
 #include <vector>
 
 #include "core/ir/shape_inference.h"
+#include "tests/unit/quant/channel_means.h"
 #include "tests/unit/transform/transform_test_util.h"
 
 namespace fixpoint::quant {
 namespace {
 
+using testing::ChannelMeans;
 using transform::testing::MakeNode;
 using transform::testing::RandomF32;
 using transform::testing::RunReference;
-
-// Per-channel (axis 1) mean of `t`.
-std::vector<double> ChannelMeans(const ir::Tensor& t) {
-  const int64_t n = t.shape()[0], c = t.shape()[1];
-  const int64_t inner = t.NumElements() / (n * c);
-  std::vector<double> mean(c, 0.0);
-  for (int64_t b = 0; b < n; ++b) {
-    for (int64_t k = 0; k < c; ++k) {
-      for (int64_t i = 0; i < inner; ++i) mean[k] += t.data<float>()[(b * c + k) * inner + i];
-    }
-  }
-  for (double& m : mean) m /= static_cast<double>(n * inner);
-  return mean;
-}
 
 struct Case {
   std::string name;
