@@ -2,6 +2,7 @@
 
 #include <optional>
 #include <utility>
+#include <vector>
 
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
@@ -56,7 +57,10 @@ absl::StatusOr<BiasCorrectionReport> MaybeCorrectBiases(ir::Graph& prepared,
   BiasCorrectionReport report;
   if (options.bias_correction == BiasCorrectionMode::kOff) return report;
   FP_ASSIGN_OR_RETURN(ir::Graph uncorrected, to_qdq(prepared));
-  const std::vector<std::string> nodes = BiasCorrectableNodes(uncorrected);
+  std::vector<std::string> nodes = BiasCorrectableNodes(uncorrected);
+  if (reference != nullptr) {  // layers it cannot summarize (3-D convs) stay as they are
+    std::erase_if(nodes, [&](const std::string& n) { return reference->MomentsOf(n) == nullptr; });
+  }
   if (nodes.empty()) return report;
   ir::Graph corrected = prepared;
   BiasCorrectionOptions bc;
