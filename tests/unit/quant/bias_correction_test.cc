@@ -403,5 +403,27 @@ TEST(BiasCorrectionTest, ImagesWithinAMemoryBudget) {
   EXPECT_EQ(BiasCorrectionImagesWithin(g, 0), 1);
 }
 
+// A layer the float reference cannot summarize (a 3-D conv) is left as it
+// is; the quantization still succeeds.
+TEST(BiasCorrectionTest, SkipsLayersItCannotSummarize) {
+  ir::Graph g;
+  g.inputs.push_back({"x", ir::DType::kF32, ir::Shape({ir::kDynamicDim, 1, 4, 4, 4})});
+  g.outputs.push_back({"y", ir::DType::kF32, {}});
+  g.initializers["W"] = ir::Tensor::FromF32(ir::Shape{2, 1, 1, 1, 1}, std::vector<float>{1, 0.3f});
+  g.initializers["b"] = ir::Tensor::FromF32(ir::Shape{2}, std::vector<float>{0.1f, 0.2f});
+  g.nodes.push_back(MakeNode("conv3d", "Conv", {"x", "W", "b"}, {"y"}));
+  std::mt19937 rng(3);
+  io::Dataset data;
+  data.images = RandomF32(ir::Shape{8, 1, 4, 4, 4}, rng, 0.0f, 1.0f);
+  QuantizeOptions o;
+  o.method = "minmax";
+  o.threads = 1;
+  o.bias_correction = BiasCorrectionMode::kOn;
+  auto r = Quantize(g, data, o);
+  ASSERT_TRUE(r.ok()) << r.status();
+  EXPECT_FALSE(r->bias_correction.applied);
+  EXPECT_TRUE(r->bias_correction.nodes.empty());
+}
+
 }  // namespace
 }  // namespace fixpoint::quant
