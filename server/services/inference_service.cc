@@ -55,9 +55,7 @@ void FillTensorMetadata(const ir::ValueInfo& v,
 
 InferenceService::InferenceService(ModelManager& models, Metrics& metrics,
                                    const Readiness& readiness, InferenceServiceOptions options)
-    : models_(models), metrics_(metrics), readiness_(readiness), options_(std::move(options)) {
-  SetMessageAllocatorFor_ModelInfer(&infer_calls_);
-}
+    : models_(models), metrics_(metrics), readiness_(readiness), options_(std::move(options)) {}
 
 absl::Status InferenceService::Authorize(const grpc::CallbackServerContext& context,
                                          bool required) const {
@@ -141,75 +139,65 @@ void InferenceService::LogInfer(const inference::ModelInferRequest& request,
                                            {"ms", std::move(ms)}});
 }
 
-void InferenceService::FinishInfer(InferCall& call, bool in_flight,
-                                   const absl::Status& status) const {
+void InferenceService::FinishInfer(const inference::ModelInferRequest& request,
+                                   const LoadedVersion& version, absl::Time start, bool in_flight,
+                                   const absl::Status& status,
+                                   grpc::ServerUnaryReactor* reactor) const {
   const grpc::Status grpc_status = ToGrpcStatus(status);
-  call.version->metrics().RecordRequest(GrpcCodeName(grpc_status.error_code()),
-                                        absl::ToDoubleSeconds(absl::Now() - call.start), in_flight);
-  LogInfer(*call.request(), call.version.get(), call.start, grpc_status);
-  call.reactor->Finish(grpc_status);  // `call` belongs to gRPC again
-}
-
-void InferenceService::CompleteInfer(
-    InferCall& call, absl::StatusOr<std::span<const ir::TensorView>> outputs) const {
-  if (outputs.ok()) {
-    const LoadedVersion& v = *call.version;
-    inference::ModelInferResponse& response = *call.response();
-    response.set_model_name(v.model());
-    response.set_model_version(absl::StrCat(v.version()));
-    response.set_id(call.request()->id());
-    AppendOutputs(*outputs, v.outputs(), call.selected_outputs, &response);
-  }
-  FinishInfer(call, true, outputs.status());
+  if (in_flight) metrics_.AddInFlight(version.labels(), -1);
+  metrics_.RecordRequest(version.labels(), GrpcCodeName(grpc_status.error_code()),
+                         absl::ToDoubleSeconds(absl::Now() - start));
+  LogInfer(request, &version, start, grpc_status);
+  reactor->Finish(grpc_status);  // the request and response belong to gRPC again
 }
 
 grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerContext* context,
                                                        const inference::ModelInferRequest* request,
-                                                       inference::ModelInferResponse*) {
-  // The constructor installed infer_calls_: the request and response are an
-  // InferCall's.
-  InferCall& call = *static_cast<InferCall*>(context->GetRpcAllocatorState());
-  call.start = absl::Now();
-  call.reactor = context->DefaultReactor();
+                                                       inference::ModelInferResponse* response) {
+  const absl::Time start = absl::Now();
+  grpc::ServerUnaryReactor* reactor = context->DefaultReactor();
   absl::Status denied = Authorize(*context, options_.auth_inference);
   absl::StatusOr<std::shared_ptr<const LoadedVersion>> resolved =
       denied.ok() ? models_.Resolve(request->model_name(), request->model_version()) : denied;
   if (!resolved.ok()) {
     // Not counted in the metrics: unknown names would make unbounded labels.
     const grpc::Status status = ToGrpcStatus(resolved.status());
-    LogInfer(*request, nullptr, call.start, status);
-    grpc::ServerUnaryReactor* reactor = call.reactor;
+    LogInfer(*request, nullptr, start, status);
     reactor->Finish(status);
     return reactor;
   }
-  // The call holds a reference to the version: it stays alive (and its
-  // batcher running) until this request is answered, even if unloaded.
-  call.version = std::move(*resolved);
-  const LoadedVersion& version = *call.version;
+  std::shared_ptr<const LoadedVersion> v = std::move(*resolved);
 
-  absl::StatusOr<RequestInputs> inputs = ViewRequestInputs(*request, version.inputs());
-  absl::StatusOr<std::vector<int>> selected = SelectOutputs(*request, version.outputs());
+  absl::StatusOr<RequestInputs> inputs = ViewRequestInputs(*request, v->inputs());
+  absl::StatusOr<std::vector<int>> selected = SelectOutputs(*request, v->outputs());
   if (!inputs.ok() || !selected.ok()) {
     const absl::Status error = !inputs.ok() ? inputs.status() : selected.status();
-    grpc::ServerUnaryReactor* reactor = call.reactor;
-    FinishInfer(call, false,
-                WithContext(error, absl::StrCat("model '", version.model(), "' version ",
-                                                version.version())));
+    FinishInfer(*request, *v, start, false,
+                WithContext(error, absl::StrCat("model '", v->model(), "' version ",
+                                                v->version())),
+                reactor);
     return reactor;
   }
-  call.selected_outputs = std::move(*selected);
 
-  version.metrics().AddInFlight(1);
-  // The input views point into the request, which lives until Finish.
-  grpc::ServerUnaryReactor* reactor = call.reactor;
-  InferCall* pending = &call;
+  metrics_.AddInFlight(v->labels(), 1);
+  // The completion owns a reference to the version: it stays alive (and its
+  // batcher running) until this request is answered, even if unloaded. The
+  // input views point into `request`, which lives until Finish.
+  const LoadedVersion& version = *v;
   absl::Status submitted = version.batcher().Submit(
       std::move(inputs->views),
-      [this, pending](absl::StatusOr<std::span<const ir::TensorView>> outputs) {
-        CompleteInfer(*pending, std::move(outputs));
+      [this, v, request, response, reactor, start, selected = std::move(*selected)](
+          absl::StatusOr<std::span<const ir::TensorView>> outputs) {
+        if (outputs.ok()) {
+          response->set_model_name(v->model());
+          response->set_model_version(absl::StrCat(v->version()));
+          response->set_id(request->id());
+          AppendOutputs(*outputs, v->outputs(), selected, response);
+        }
+        FinishInfer(*request, *v, start, true, outputs.status(), reactor);
       },
       std::move(inputs->owned));
-  if (!submitted.ok()) FinishInfer(call, true, submitted);
+  if (!submitted.ok()) FinishInfer(*request, version, start, true, submitted, reactor);
   return reactor;
 }
 

@@ -9,13 +9,11 @@
 #ifndef FIXPOINT_SERVER_SERVICES_INFERENCE_SERVICE_H_
 #define FIXPOINT_SERVER_SERVICES_INFERENCE_SERVICE_H_
 
-#include <span>
 #include <string>
 
 #include "inference/grpc_service.grpc.pb.h"
 #include "server/auth.h"
 #include "server/metrics/metrics.h"
-#include "server/services/infer_call.h"
 #include "server/services/readiness.h"
 #include "server/serving/model_manager.h"
 
@@ -95,14 +93,11 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
   // null when the request named no servable version.
   void LogInfer(const inference::ModelInferRequest& request, const LoadedVersion* version,
                 absl::Time start, const grpc::Status& status) const;
-  // Counts, times and logs one ModelInfer of a resolved version (in
-  // call.version), then answers it: `call` belongs to gRPC again.
-  void FinishInfer(InferCall& call, bool in_flight, const absl::Status& status) const;
-  // The batcher's completion of `call`: the response, then FinishInfer.
-  void CompleteInfer(InferCall& call,
-                     absl::StatusOr<std::span<const ir::TensorView>> outputs) const;
-  // ModelInfer's requests and responses (must outlive the server).
-  InferCallAllocator infer_calls_;
+  // Counts, times and logs one ModelInfer of a resolved version, then
+  // answers it.
+  void FinishInfer(const inference::ModelInferRequest& request, const LoadedVersion& version,
+                   absl::Time start, bool in_flight, const absl::Status& status,
+                   grpc::ServerUnaryReactor* reactor) const;
   ModelManager& models_;
   Metrics& metrics_;
   const Readiness& readiness_;
