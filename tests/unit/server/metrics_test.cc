@@ -160,8 +160,8 @@ TEST(MetricsTest, VersionHandleRecordsWithoutLookups) {
   const std::vector<std::string> lines = Lines(MetricsText(metrics));
   const std::string labels = "model=\"mnist\",precision=\"int8\",version=\"2\"";
   EXPECT_THAT(lines, Contains("fixpoint_inference_requests_total{code=\"OK\"," + labels + "} 1"));
-  EXPECT_THAT(lines, Contains("fixpoint_inference_requests_total{code=\"UNAVAILABLE\"," +
-                              labels + "} 1"));
+  EXPECT_THAT(lines,
+              Contains("fixpoint_inference_requests_total{code=\"UNAVAILABLE\"," + labels + "} 1"));
   EXPECT_THAT(lines,
               Contains("fixpoint_inference_request_duration_seconds_count{" + labels + "} 2"));
   EXPECT_THAT(lines, Contains("fixpoint_inference_queue_duration_seconds_count{" + labels + "} 2"));
