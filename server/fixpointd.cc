@@ -177,8 +177,8 @@ absl::Status Fixpointd::Init(const ServerConfig& config) {
   inference_options.auth = auth_.get();
   inference_options.auth_inference = config.auth_inference;
   inference_options.log_requests = config.log_requests;
-  inference_service_ = std::make_unique<InferenceService>(*manager_, *metrics_, *readiness_,
-                                                          inference_options);
+  inference_service_ =
+      std::make_unique<InferenceService>(*manager_, *readiness_, inference_options);
 
   FP_ASSIGN_OR_RETURN(auto credentials, Credentials(config));
   grpc::EnableDefaultHealthCheckService(true);

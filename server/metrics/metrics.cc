@@ -89,19 +89,26 @@ Labels VersionLabelSet(const VersionLabels& v) {
 
 }  // namespace
 
+// Every series that carries one version's labels, so that a deleted
+// version's series can be removed together. Shared with the VersionMetrics
+// handles; the pointers are only used under Families::mu and while
+// `removed` is false.
+struct VersionMetrics::Series {
+  std::map<std::string, Counter*> requests_by_code;
+  Counter* ok_requests = nullptr;  // requests_by_code["OK"]
+  Histogram* request_duration = nullptr;
+  Histogram* queue_duration = nullptr;
+  Histogram* batch_size = nullptr;
+  Gauge* in_flight = nullptr;
+  Gauge* artifact_bytes = nullptr;
+  // Accuracy gauges labelled with this version, by family.
+  std::vector<std::pair<Family<Gauge>*, Gauge*>> quality;
+  Labels labels;  // model, version, precision (once the request series exist)
+  bool removed = false;
+};
+
 struct Metrics::Families {
-  // Every series that carries one version's labels, so that a deleted
-  // version's series can be removed together.
-  struct VersionSeries {
-    std::map<std::string, Counter*> requests_by_code;
-    Histogram* request_duration = nullptr;
-    Histogram* queue_duration = nullptr;
-    Histogram* batch_size = nullptr;
-    Gauge* in_flight = nullptr;
-    Gauge* artifact_bytes = nullptr;
-    // Accuracy gauges labelled with this version, by family.
-    std::vector<std::pair<Family<Gauge>*, Gauge*>> quality;
-  };
+  using VersionSeries = VersionMetrics::Series;
 
   explicit Families(std::shared_ptr<DeclaringRegistry> r)
       : registry(r),
@@ -138,15 +145,27 @@ struct Metrics::Families {
 
   // The series of `v`, created (at zero) on first use.
   VersionSeries& SeriesOf(const VersionLabels& v) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
-    VersionSeries& s = by_version[{v.model, v.version}];
-    if (s.request_duration == nullptr) {
-      const Labels labels = VersionLabelSet(v);
+    return *SharedSeriesOf(v.model, v.version, &v);
+  }
+
+  // The series of (model, version), created on first use; `v`, when given,
+  // creates the request-path series (at zero) as well.
+  const std::shared_ptr<VersionSeries>& SharedSeriesOf(const std::string& model,
+                                                       const std::string& version,
+                                                       const VersionLabels* v)
+      ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu) {
+    std::shared_ptr<VersionSeries>& shared = by_version[{model, version}];
+    if (shared == nullptr) shared = std::make_shared<VersionSeries>();
+    VersionSeries& s = *shared;
+    if (v != nullptr && s.request_duration == nullptr) {
+      const Labels labels = VersionLabelSet(*v);
+      s.labels = labels;
       s.request_duration = &request_duration.Add(labels, LatencyBuckets());
       s.queue_duration = &queue_duration.Add(labels, LatencyBuckets());
       s.batch_size = &batch_size.Add(labels, BatchBuckets());
       s.in_flight = &in_flight.Add(labels);
     }
-    return s;
+    return shared;
   }
 
   Counter& RequestsOf(const VersionLabels& v, absl::string_view code)
@@ -158,6 +177,7 @@ struct Metrics::Families {
     labels["code"] = std::string(code);
     Counter* c = &requests.Add(labels);
     s.requests_by_code.emplace(std::string(code), c);
+    if (code == "OK") s.ok_requests = c;
     return *c;
   }
 
@@ -168,7 +188,7 @@ struct Metrics::Families {
     labels["version"] = version;
     const bool existed = family.Has(labels);
     Gauge& g = family.Add(labels);
-    if (!existed) by_version[{model, version}].quality.emplace_back(&family, &g);
+    if (!existed) SharedSeriesOf(model, version, nullptr)->quality.emplace_back(&family, &g);
     return g;
   }
 
@@ -187,7 +207,8 @@ struct Metrics::Families {
   Family<Gauge>& artifact_bytes;
 
   absl::Mutex mu;
-  std::map<std::pair<std::string, std::string>, VersionSeries> by_version ABSL_GUARDED_BY(mu);
+  std::map<std::pair<std::string, std::string>, std::shared_ptr<VersionSeries>> by_version
+      ABSL_GUARDED_BY(mu);
 };
 
 Metrics::Metrics() : f_(std::make_unique<Families>(std::make_shared<DeclaringRegistry>())) {}
@@ -207,9 +228,7 @@ void Metrics::OnVersionLoaded(const VersionLabels& v, int64_t artifact_bytes) {
 }
 
 void Metrics::RecordRequest(const VersionLabels& v, absl::string_view code, double seconds) {
-  absl::MutexLock lock(&f_->mu);
-  f_->RequestsOf(v, code).Increment();
-  f_->SeriesOf(v).request_duration->Observe(seconds);
+  ForVersion(v).RecordRequest(code, seconds, false);
 }
 
 void Metrics::RecordQueueTime(const VersionLabels& v, double seconds) {
@@ -218,13 +237,56 @@ void Metrics::RecordQueueTime(const VersionLabels& v, double seconds) {
 }
 
 void Metrics::RecordBatch(const VersionLabels& v, int64_t batch_size) {
-  absl::MutexLock lock(&f_->mu);
-  f_->SeriesOf(v).batch_size->Observe(static_cast<double>(batch_size));
+  ForVersion(v).RecordBatch(batch_size, {});
 }
 
 void Metrics::AddInFlight(const VersionLabels& v, int64_t delta) {
+  ForVersion(v).AddInFlight(delta);
+}
+
+VersionMetrics Metrics::ForVersion(const VersionLabels& v) {
   absl::MutexLock lock(&f_->mu);
-  f_->SeriesOf(v).in_flight->Increment(static_cast<double>(delta));
+  f_->RequestsOf(v, "OK");
+  return VersionMetrics(this, f_->SharedSeriesOf(v.model, v.version, &v));
+}
+
+void VersionMetrics::AddInFlight(int64_t delta) const {
+  if (series_ == nullptr) return;
+  absl::MutexLock lock(&metrics_->f_->mu);
+  if (!series_->removed) series_->in_flight->Increment(static_cast<double>(delta));
+}
+
+void VersionMetrics::RecordRequest(absl::string_view code, double seconds,
+                                   bool was_in_flight) const {
+  if (series_ == nullptr) return;
+  Metrics::Families& f = *metrics_->f_;
+  absl::MutexLock lock(&f.mu);
+  Series& s = *series_;
+  if (s.removed) return;
+  if (was_in_flight) s.in_flight->Decrement();
+  Counter* requests = code == "OK" ? s.ok_requests : nullptr;
+  if (requests == nullptr) {
+    auto it = s.requests_by_code.find(std::string(code));
+    if (it != s.requests_by_code.end()) requests = it->second;
+  }
+  if (requests == nullptr) {
+    // A code this version has not answered with yet: one label lookup.
+    Labels labels = s.labels;
+    labels["code"] = std::string(code);
+    requests = &f.requests.Add(labels);
+    s.requests_by_code.emplace(std::string(code), requests);
+  }
+  requests->Increment();
+  s.request_duration->Observe(seconds);
+}
+
+void VersionMetrics::RecordBatch(int64_t batch_size, std::span<const double> queue_seconds) const {
+  if (series_ == nullptr) return;
+  absl::MutexLock lock(&metrics_->f_->mu);
+  const Series& s = *series_;
+  if (s.removed) return;
+  s.batch_size->Observe(static_cast<double>(batch_size));
+  for (double seconds : queue_seconds) s.queue_duration->Observe(seconds);
 }
 
 void Metrics::SetJobCounts(const std::map<std::string, int64_t>& count_by_state) {
@@ -264,7 +326,8 @@ void Metrics::OnVersionDeleted(const std::string& model, const std::string& vers
   absl::MutexLock lock(&f_->mu);
   auto it = f_->by_version.find({model, version});
   if (it == f_->by_version.end()) return;
-  Families::VersionSeries& s = it->second;
+  Families::VersionSeries& s = *it->second;
+  s.removed = true;  // handles still held stop recording
   for (auto& [code, counter] : s.requests_by_code) f_->requests.Remove(counter);
   if (s.request_duration != nullptr) {
     f_->request_duration.Remove(s.request_duration);

@@ -13,7 +13,9 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <span>
 #include <string>
+#include <utility>
 
 #include "absl/strings/string_view.h"
 
@@ -24,6 +26,37 @@ struct VersionLabels {
   std::string model;
   std::string version;    // decimal
   std::string precision;  // "fp32" / "int8"
+};
+
+class Metrics;
+
+// One version's request-path series, resolved once (Metrics::ForVersion):
+// updating them takes no label lookups, only Metrics' mutex for the
+// counters and the histogram's own. Once the version's series are deleted
+// (Metrics::OnVersionDeleted) every call is a no-op, so that a request still
+// in flight on a deleted version neither touches freed series nor recreates
+// them. Copyable; the Metrics it came from must outlive it. Thread-safe.
+class VersionMetrics {
+ public:
+  VersionMetrics() = default;  // records nothing
+
+  // fixpoint_inference_requests_in_flight += delta.
+  void AddInFlight(int64_t delta) const;
+  // One answered request: requests_total{code} + 1, its duration observed,
+  // and in-flight - 1 when `was_in_flight`.
+  void RecordRequest(absl::string_view code, double seconds, bool was_in_flight) const;
+  // One executed batch of `batch_size` items and the queue time of each of
+  // its requests.
+  void RecordBatch(int64_t batch_size, std::span<const double> queue_seconds) const;
+
+  struct Series;  // opaque: defined in metrics.cc
+
+ private:
+  friend class Metrics;
+  VersionMetrics(Metrics* metrics, std::shared_ptr<Series> series)
+      : metrics_(metrics), series_(std::move(series)) {}
+  Metrics* metrics_ = nullptr;
+  std::shared_ptr<Series> series_;
 };
 
 class Metrics {
@@ -38,6 +71,9 @@ class Metrics {
   // Creates this version's request (code "OK"), duration, queue, batch,
   // in-flight and artifact-size series at zero.
   void OnVersionLoaded(const VersionLabels& v, int64_t artifact_bytes);
+  // The per-version calls below look the series up by label on every call
+  // (and recreate deleted ones); the request path uses ForVersion's handle.
+  //
   // fixpoint_inference_requests_total{model,version,precision,code} and
   // fixpoint_inference_request_duration_seconds{model,version,precision}.
   // `code` is the gRPC code name ("OK", "INVALID_ARGUMENT", ...).
@@ -48,6 +84,9 @@ class Metrics {
   void RecordBatch(const VersionLabels& v, int64_t batch_size);
   // fixpoint_inference_requests_in_flight (gauge).
   void AddInFlight(const VersionLabels& v, int64_t delta);
+  // The series of `v` (created at zero like OnVersionLoaded's), for the
+  // request path.
+  VersionMetrics ForVersion(const VersionLabels& v);
 
   // fixpoint_jobs{state} (gauge, every state present) and
   // fixpoint_job_duration_seconds{kind} (histogram).
@@ -68,6 +107,7 @@ class Metrics {
   void OnVersionDeleted(const std::string& model, const std::string& version);
 
  private:
+  friend class VersionMetrics;
   struct Families;
   std::unique_ptr<Families> f_;
 };

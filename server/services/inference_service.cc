@@ -53,9 +53,9 @@ void FillTensorMetadata(const ir::ValueInfo& v,
 
 }  // namespace
 
-InferenceService::InferenceService(ModelManager& models, Metrics& metrics,
-                                   const Readiness& readiness, InferenceServiceOptions options)
-    : models_(models), metrics_(metrics), readiness_(readiness), options_(std::move(options)) {}
+InferenceService::InferenceService(ModelManager& models, const Readiness& readiness,
+                                   InferenceServiceOptions options)
+    : models_(models), readiness_(readiness), options_(std::move(options)) {}
 
 absl::Status InferenceService::Authorize(const grpc::CallbackServerContext& context,
                                          bool required) const {
@@ -144,9 +144,8 @@ void InferenceService::FinishInfer(const inference::ModelInferRequest& request,
                                    const absl::Status& status,
                                    grpc::ServerUnaryReactor* reactor) const {
   const grpc::Status grpc_status = ToGrpcStatus(status);
-  if (in_flight) metrics_.AddInFlight(version.labels(), -1);
-  metrics_.RecordRequest(version.labels(), GrpcCodeName(grpc_status.error_code()),
-                         absl::ToDoubleSeconds(absl::Now() - start));
+  version.metrics().RecordRequest(GrpcCodeName(grpc_status.error_code()),
+                                  absl::ToDoubleSeconds(absl::Now() - start), in_flight);
   LogInfer(request, &version, start, grpc_status);
   reactor->Finish(grpc_status);  // the request and response belong to gRPC again
 }
@@ -179,7 +178,7 @@ grpc::ServerUnaryReactor* InferenceService::ModelInfer(grpc::CallbackServerConte
     return reactor;
   }
 
-  metrics_.AddInFlight(v->labels(), 1);
+  v->metrics().AddInFlight(1);
   // The completion owns a reference to the version: it stays alive (and its
   // batcher running) until this request is answered, even if unloaded. The
   // input views point into `request`, which lives until Finish.

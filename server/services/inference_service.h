@@ -34,8 +34,9 @@ struct InferenceServiceOptions {
 
 class InferenceService final : public inference::GRPCInferenceService::CallbackService {
  public:
-  // `models`, `metrics` and `readiness` must outlive the service.
-  InferenceService(ModelManager& models, Metrics& metrics, const Readiness& readiness,
+  // `models` and `readiness` must outlive the service. Requests are counted
+  // in each version's metrics (LoadedVersion::metrics).
+  InferenceService(ModelManager& models, const Readiness& readiness,
                    InferenceServiceOptions options = {});
 
   // live = true while the process serves RPCs at all.
@@ -99,7 +100,6 @@ class InferenceService final : public inference::GRPCInferenceService::CallbackS
                    absl::Time start, bool in_flight, const absl::Status& status,
                    grpc::ServerUnaryReactor* reactor) const;
   ModelManager& models_;
-  Metrics& metrics_;
   const Readiness& readiness_;
   const InferenceServiceOptions options_;
 };

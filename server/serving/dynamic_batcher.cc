@@ -77,7 +77,7 @@ DynamicBatcher::DynamicBatcher(std::shared_ptr<const runtime::Session> session,
     : session_(std::move(session)),
       options_(options),
       labels_(labels),
-      metrics_(metrics),
+      metrics_(metrics.ForVersion(labels)),
       batching_(batching) {}
 
 DynamicBatcher::~DynamicBatcher() { Stop(); }
@@ -159,7 +159,6 @@ bool DynamicBatcher::BatchFullOrStopping() const {
 void DynamicBatcher::WorkerLoop() {
   Scratch scratch;
   while (true) {
-    std::vector<Pending> batch;
     {
       absl::MutexLock lock(&mu_);
       mu_.Await(absl::Condition(this, &DynamicBatcher::CanForm));
@@ -174,43 +173,60 @@ void DynamicBatcher::WorkerLoop() {
                               deadline);
         forming_ = false;
       }
-      batch = TakeBatch();
+      TakeBatch(scratch.batch);
     }
-    RunBatch(std::move(batch), scratch);
+    RunBatch(scratch);
   }
 }
 
-std::vector<DynamicBatcher::Pending> DynamicBatcher::TakeBatch() {
-  std::vector<Pending> batch;
+void DynamicBatcher::TakeBatch(std::vector<Pending>& batch) {
   batch.push_back(std::move(queue_.front()));
   queue_.pop_front();
   int64_t items = batch[0].items;
+  auto fits = [&](const Pending& p) {
+    return items + p.items <= options_.max_batch_size && SameItems(p.inputs, batch[0].inputs);
+  };
   if (batching_) {
-    std::deque<Pending> kept;
-    while (!queue_.empty()) {
-      Pending& p = queue_.front();
-      if (items + p.items <= options_.max_batch_size && SameItems(p.inputs, batch[0].inputs)) {
-        items += p.items;
-        batch.push_back(std::move(p));
-      } else {
-        kept.push_back(std::move(p));
-      }
+    // Usually every queued request joins: take from the front while they do.
+    while (!queue_.empty() && fits(queue_.front())) {
+      items += queue_.front().items;
+      batch.push_back(std::move(queue_.front()));
       queue_.pop_front();
     }
-    queue_.swap(kept);
+    // The others keep their order; compatible ones behind them still join.
+    if (!queue_.empty()) {
+      std::deque<Pending> kept;
+      while (!queue_.empty()) {
+        Pending& p = queue_.front();
+        if (fits(p)) {
+          items += p.items;
+          batch.push_back(std::move(p));
+        } else {
+          kept.push_back(std::move(p));
+        }
+        queue_.pop_front();
+      }
+      queue_.swap(kept);
+    }
   }
   queued_items_ -= items;
-  return batch;
 }
 
-void DynamicBatcher::RunBatch(std::vector<Pending> batch, Scratch& scratch) {
+void DynamicBatcher::RunBatch(Scratch& scratch) {
+  std::vector<Pending>& batch = scratch.batch;
+  RunAndComplete(batch, scratch);
+  batch.clear();  // drops the callbacks and what they hold
+}
+
+void DynamicBatcher::RunAndComplete(std::vector<Pending>& batch, Scratch& scratch) {
   const absl::Time start = absl::Now();
   int64_t total = 0;
+  scratch.queue_seconds.clear();
   for (const Pending& p : batch) {
-    metrics_.RecordQueueTime(labels_, absl::ToDoubleSeconds(start - p.enqueued));
+    scratch.queue_seconds.push_back(absl::ToDoubleSeconds(start - p.enqueued));
     total += p.items;
   }
-  metrics_.RecordBatch(labels_, total);
+  metrics_.RecordBatch(total, scratch.queue_seconds);
 
   // Inputs: a lone request's own bytes when they are aligned like a tensor's;
   // otherwise the requests' bytes copied, one after the other, into this

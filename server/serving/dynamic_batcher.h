@@ -94,11 +94,14 @@ class DynamicBatcher {
     int64_t items = 1;  // dimension 0
     absl::Time enqueued;
   };
-  // Per worker thread: batch input buffers reused from batch to batch.
+  // Per worker thread: the batch and its input buffers, reused from batch
+  // to batch (no allocations per batch once they have grown).
   struct Scratch {
+    std::vector<Pending> batch;
     std::vector<ir::Tensor> inputs;  // raw bytes (u8), grown as needed
     std::vector<ir::TensorView> views;
     std::vector<ir::TensorView> rows;
+    std::vector<double> queue_seconds;
   };
 
   DynamicBatcher(std::shared_ptr<const runtime::Session> session, const BatcherOptions& options,
@@ -108,15 +111,19 @@ class DynamicBatcher {
   bool CanForm() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
   // The forming worker stops waiting for company.
   bool BatchFullOrStopping() const ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  // Removes the oldest request and the compatible ones after it that fit.
-  std::vector<Pending> TakeBatch() ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
-  void RunBatch(std::vector<Pending> batch, Scratch& scratch);
+  // Moves the oldest request and the compatible ones after it that fit
+  // into `batch` (empty on entry).
+  void TakeBatch(std::vector<Pending>& batch) ABSL_EXCLUSIVE_LOCKS_REQUIRED(mu_);
+  // Runs scratch.batch and completes its requests, leaving it empty.
+  void RunBatch(Scratch& scratch);
+  // RunBatch's work: one session run, then every request's callback.
+  void RunAndComplete(std::vector<Pending>& batch, Scratch& scratch);
   std::string Describe() const;  // "model 'm' version 2"
 
   const std::shared_ptr<const runtime::Session> session_;
   const BatcherOptions options_;
   const VersionLabels labels_;
-  Metrics& metrics_;
+  const VersionMetrics metrics_;
   const bool batching_;
 
   mutable absl::Mutex mu_;

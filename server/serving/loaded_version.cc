@@ -62,6 +62,7 @@ absl::StatusOr<std::unique_ptr<LoadedVersion>> LoadedVersion::Create(const store
   if (!batcher.ok()) return WithContext(batcher.status(), context);
   v->batcher_ = std::move(*batcher);
   metrics.OnVersionLoaded(v->labels_, info.size_bytes);
+  v->metrics_ = metrics.ForVersion(v->labels_);
   return v;
 }
 

@@ -49,6 +49,8 @@ class LoadedVersion {
   const std::string& model() const { return info_.model; }
   int64_t version() const { return info_.version; }
   const VersionLabels& labels() const { return labels_; }
+  // This version's request-path metric series.
+  const VersionMetrics& metrics() const { return metrics_; }
   // The graph's inputs and outputs (kDynamicDim = -1 where dynamic).
   const std::vector<ir::ValueInfo>& inputs() const { return session_->graph().inputs; }
   const std::vector<ir::ValueInfo>& outputs() const { return session_->graph().outputs; }
@@ -62,6 +64,7 @@ class LoadedVersion {
   const store::VersionInfo info_;
   const VersionLabels labels_;
   const std::shared_ptr<const runtime::Session> session_;
+  VersionMetrics metrics_;  // set once by Create
   std::unique_ptr<DynamicBatcher> batcher_;
 };
 

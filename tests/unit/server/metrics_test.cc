@@ -148,6 +148,42 @@ TEST(MetricsTest, DeletedVersionLosesEverySeries) {
   EXPECT_THAT(text, HasSubstr("# TYPE fixpoint_model_top1_agreement gauge"));
 }
 
+TEST(MetricsTest, VersionHandleRecordsWithoutLookups) {
+  Metrics metrics;
+  metrics.OnVersionLoaded(kInt8, 1);
+  const VersionMetrics handle = metrics.ForVersion(kInt8);
+  handle.AddInFlight(2);
+  handle.RecordRequest("OK", 0.002, true);
+  handle.RecordRequest("UNAVAILABLE", 0.001, false);  // a code seen for the first time
+  const double queue[] = {0.0001, 0.0003};
+  handle.RecordBatch(2, queue);
+  const std::vector<std::string> lines = Lines(MetricsText(metrics));
+  const std::string labels = "model=\"mnist\",precision=\"int8\",version=\"2\"";
+  EXPECT_THAT(lines, Contains("fixpoint_inference_requests_total{code=\"OK\"," + labels + "} 1"));
+  EXPECT_THAT(lines,
+              Contains("fixpoint_inference_requests_total{code=\"UNAVAILABLE\"," + labels + "} 1"));
+  EXPECT_THAT(lines,
+              Contains("fixpoint_inference_request_duration_seconds_count{" + labels + "} 2"));
+  EXPECT_THAT(lines, Contains("fixpoint_inference_queue_duration_seconds_count{" + labels + "} 2"));
+  EXPECT_THAT(lines, Contains("fixpoint_inference_batch_size_sum{" + labels + "} 2"));
+  EXPECT_THAT(lines, Contains("fixpoint_inference_requests_in_flight{" + labels + "} 1"));
+}
+
+// A request still in flight when its version is deleted must neither touch
+// the removed series nor bring them back.
+TEST(MetricsTest, VersionHandleIsInertOnceDeleted) {
+  Metrics metrics;
+  metrics.OnVersionLoaded(kInt8, 1);
+  const VersionMetrics handle = metrics.ForVersion(kInt8);
+  handle.AddInFlight(1);
+  metrics.OnVersionDeleted("mnist", "2");
+  handle.RecordRequest("OK", 0.002, true);
+  handle.RecordRequest("INTERNAL", 0.002, false);
+  handle.RecordBatch(1, {});
+  EXPECT_THAT(MetricsText(metrics), Not(HasSubstr("version=\"2\"")));
+  VersionMetrics().RecordRequest("OK", 0.1, true);  // a default handle records nothing
+}
+
 // promtool (Debian's prometheus package) parses and lints the exposition:
 // names, units, HELP text, histogram series.
 TEST(MetricsTest, PromtoolAcceptsTheExposition) {

@@ -54,7 +54,7 @@ class TestServer {
     auto manager = ModelManager::Create(store_.get(), metrics_, options);
     EXPECT_TRUE(manager.ok()) << manager.status();
     manager_ = std::move(*manager);
-    service_ = std::make_unique<InferenceService>(*manager_, metrics_, readiness_);
+    service_ = std::make_unique<InferenceService>(*manager_, readiness_);
     grpc::ServerBuilder builder;
     int port = 0;
     builder.AddListeningPort("127.0.0.1:0", grpc::InsecureServerCredentials(), &port);
