@@ -293,6 +293,28 @@ std::vector<ir::Tensor> OutputsOf(const ir::Graph& g,
   return out;
 }
 
+// Rows [first, first + count) of each tensor of `total` rows (dimension 0),
+// copied; a tensor without a batch dimension as it is.
+std::vector<ir::Tensor> RowsOf(const std::vector<ir::Tensor>& tensors, int64_t total,
+                               int64_t first, int64_t count) {
+  std::vector<ir::Tensor> rows;
+  for (const ir::Tensor& t : tensors) {
+    if (t.shape().rank() == 0 || t.shape()[0] != total) {
+      rows.push_back(t);
+      continue;
+    }
+    ir::TensorView v = t.view();
+    const int64_t row_bytes =
+        t.shape()[0] > 0 ? t.NumElements() / t.shape()[0] * static_cast<int64_t>(ir::DTypeSize(t.dtype())) : 0;
+    std::vector<int64_t> dims(t.shape().dims().begin(), t.shape().dims().end());
+    dims[0] = count;
+    v.shape = ir::Shape(dims);
+    v.data = static_cast<std::byte*>(v.data) + first * row_bytes;
+    rows.push_back(ir::Tensor::CopyOf(v));
+  }
+  return rows;
+}
+
 }  // namespace
 
 FloatReference FloatReference::For(const ir::Graph& float_graph) {
@@ -450,14 +472,13 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
     FP_ASSIGN_OR_RETURN(own, MeasureFloatReference(float_graph, calibration, options));
     reference = &own;
   }
-  std::vector<io::DatasetBatch> batches;
-  int64_t first = 0;
-  for (int64_t n : reference->batch_sizes()) {
-    FP_ASSIGN_OR_RETURN(io::DatasetBatch batch, calibration.Items(first, n));
-    batches.push_back(batch);
-    first += n;
-  }
-  if (batches.empty()) return absl::InvalidArgumentError("no calibration images");
+  // The QDQ graph runs on all the reference's images at once: one run per
+  // segment instead of one per batch.
+  int64_t total = 0;
+  for (int64_t n : reference->batch_sizes()) total += n;
+  if (total == 0) return absl::InvalidArgumentError("no calibration images");
+  FP_ASSIGN_OR_RETURN(io::DatasetBatch all, calibration.Items(0, total));
+  const std::vector<io::DatasetBatch> batches = {all};
   std::vector<const InputMoments*> float_moments;
   for (const std::string& name : nodes) {
     const InputMoments* m = reference->MomentsOf(name);
@@ -579,9 +600,14 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
 
   if (options.compare_outputs) {
     OutputSqnr with, without;
-    for (size_t b = 0; b < batches.size(); ++b) {
-      FP_RETURN_IF_ERROR(with.Add(float_outputs[b], OutputsOf(qdq, store, b)));
-      FP_RETURN_IF_ERROR(without.Add(float_outputs[b], OutputsOf(uncorrected, uncorrected_store, b)));
+    const std::vector<ir::Tensor> corrected_out = OutputsOf(qdq, store, 0);
+    const std::vector<ir::Tensor> uncorrected_out = OutputsOf(uncorrected, uncorrected_store, 0);
+    int64_t first = 0;
+    for (size_t b = 0; b < float_outputs.size(); ++b) {
+      const int64_t n = reference->batch_sizes()[b];
+      FP_RETURN_IF_ERROR(with.Add(float_outputs[b], RowsOf(corrected_out, total, first, n)));
+      FP_RETURN_IF_ERROR(without.Add(float_outputs[b], RowsOf(uncorrected_out, total, first, n)));
+      first += n;
     }
     result.output_sqnr_with_db = with.Db();
     result.output_sqnr_without_db = without.Db();
