@@ -1,19 +1,18 @@
 #include "core/quant/bias_correction.h"
 
 #include <algorithm>
-#include <climits>
 #include <cmath>
 #include <memory>
+#include <optional>
 #include <utility>
 
-#include "absl/container/flat_hash_map.h"
-#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/ir/shape_inference.h"
 #include "core/quant/fold_dequantize.h"
 #include "core/quant/input_moments.h"
 #include "core/quant/output_error.h"
+#include "core/quant/segmented_run.h"
 #include "core/quant/weight_quant.h"
 #include "core/runtime/session.h"
 #include "core/util/status_macros.h"
@@ -131,182 +130,18 @@ absl::Status StoreBias(const ir::Tensor& bias, const BiasSlot& slot, ir::Graph& 
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::unique_ptr<runtime::Session>> SessionFor(ir::Graph graph, int threads) {
-  runtime::SessionOptions so;
-  so.intra_op_threads = threads;
-  so.optimize = false;  // the graph must stay as built
-  so.lower_qdq = true;  // QDQ patterns run as the int8 kernels that serve them
-  return runtime::Session::Create(std::move(graph), so);
-}
-
-// A value for every batch of images: owned, or a view of the dataset.
-struct Batched {
-  std::vector<ir::Tensor> owned;
-  std::vector<ir::TensorView> views;
-};
-
-using ValueStore = absl::flat_hash_map<std::string, Batched>;
-
-// The DequantizeLinear nodes with constant scale and zero point by the value
-// they write, unless it is a graph output. Segments recompute these where
-// they are read instead of keeping their f32 output: an activation's int8
-// input is 4× smaller, a constant's is the (possibly corrected) initializer,
-// and DQ -> op -> Q stays one pattern that runs as an int8 kernel.
-using Dequantizers = absl::flat_hash_map<std::string, int>;
-
-Dequantizers DequantizersOf(const ir::Graph& g) {
-  absl::flat_hash_set<std::string> outputs;
-  for (const ir::ValueInfo& o : g.outputs) outputs.insert(o.name);
-  Dequantizers dq;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    const ir::Node& n = g.nodes[i];
-    if (n.op_type != "DequantizeLinear" || n.inputs.empty() || outputs.contains(n.outputs[0])) {
-      continue;
-    }
-    bool constant = true;
-    for (size_t k = 1; k < n.inputs.size(); ++k) {
-      constant &= n.inputs[k].empty() || g.IsInitializer(n.inputs[k]);
-    }
-    if (constant) dq[n.outputs[0]] = static_cast<int>(i);
-  }
-  return dq;
-}
-
-// Highest index of a node reading each value; INT_MAX for graph outputs. A
-// dequantizer's input lives as long as its output.
-absl::flat_hash_map<std::string, int> LastReaders(const ir::Graph& g, const Dequantizers& dq) {
-  absl::flat_hash_map<std::string, int> last;
-  for (size_t i = 0; i < g.nodes.size(); ++i) {
-    for (const std::string& v : g.nodes[i].inputs) {
-      if (!v.empty()) last[v] = static_cast<int>(i);
-    }
-  }
-  for (const ir::ValueInfo& o : g.outputs) last[o.name] = INT_MAX;
-  for (const auto& [value, node] : dq) {
-    auto it = last.find(value);
-    if (it == last.end()) continue;
-    int& q = last[g.nodes[node].inputs[0]];
-    q = std::max(q, it->second);
-  }
-  return last;
-}
-
-// Nodes [begin, end) of `g` as a graph, preceded by copies of the
-// dequantizers of earlier segments they read: its inputs are the non-constant
-// values those read that they do not produce; its outputs the values they
-// produce, other than dequantizers' outputs, that a node at `end` or later,
-// or the graph's outputs, read.
-absl::StatusOr<ir::Graph> Segment(const ir::Graph& g, int begin, int end,
-                                  const absl::flat_hash_map<std::string, int>& last_reader,
-                                  const Dequantizers& dequantizers) {
-  ir::Graph seg;
-  seg.name = g.name;
-  seg.opset = g.opset;
-  absl::flat_hash_set<std::string> produced, listed;
-  std::vector<ir::Node> recomputed;
-  auto read = [&](const std::string& v) -> absl::Status {
-    if (v.empty() || produced.contains(v) || !listed.insert(v).second) return absl::OkStatus();
-    if (const ir::Tensor* t = g.FindInitializer(v)) {
-      seg.initializers.emplace(v, *t);
-      return absl::OkStatus();
-    }
-    const ir::ValueInfo* vi = g.FindValueInfo(v);
-    if (vi == nullptr) return absl::InternalError(absl::StrCat("no type for value '", v, "'"));
-    seg.inputs.push_back(*vi);
-    return absl::OkStatus();
-  };
-  for (int i = begin; i < end; ++i) {
-    const ir::Node& n = g.nodes[i];
-    for (const std::string& v : n.inputs) {
-      auto dq = dequantizers.find(v);
-      if (dq != dequantizers.end() && dq->second < begin && !produced.contains(v)) {
-        const ir::Node& copy = g.nodes[dq->second];
-        for (const std::string& in : copy.inputs) FP_RETURN_IF_ERROR(read(in));
-        recomputed.push_back(copy);
-        produced.insert(v);
-        continue;
-      }
-      FP_RETURN_IF_ERROR(read(v));
-    }
-    for (const std::string& v : n.outputs) {
-      if (v.empty()) continue;
-      produced.insert(v);
-      auto it = last_reader.find(v);
-      if (it != last_reader.end() && it->second >= end && !dequantizers.contains(v)) {
-        seg.outputs.push_back(*g.FindValueInfo(v));
-      }
-    }
-    seg.nodes.push_back(n);
-  }
-  seg.nodes.insert(seg.nodes.begin(), recomputed.begin(), recomputed.end());
-  FP_RETURN_IF_ERROR(ir::InferShapes(seg));
-  return seg;
-}
-
-// Runs `seg` on every batch, reading its inputs from and adding its outputs
-// to `store` (nothing, if it has none).
-absl::Status RunSegment(ir::Graph seg, int threads, size_t batches,
-                        ValueStore& store) {
-  if (seg.outputs.empty()) return absl::OkStatus();  // nothing later reads it
-  std::vector<const Batched*> inputs;
-  for (const ir::ValueInfo& v : seg.inputs) {
-    auto it = store.find(v.name);
-    if (it == store.end()) return absl::InternalError(absl::StrCat("'", v.name, "' not computed"));
-    inputs.push_back(&it->second);
-  }
-  std::vector<std::string> outputs;
-  for (const ir::ValueInfo& v : seg.outputs) outputs.push_back(v.name);
-  FP_ASSIGN_OR_RETURN(auto session, SessionFor(std::move(seg), threads));
-  std::vector<Batched> results(outputs.size());
-  std::vector<ir::TensorView> in(inputs.size());
-  for (size_t b = 0; b < batches; ++b) {
-    for (size_t i = 0; i < inputs.size(); ++i) in[i] = inputs[i]->views[b];
-    FP_ASSIGN_OR_RETURN(std::vector<ir::Tensor> out, session->Run(in));
-    for (size_t k = 0; k < out.size(); ++k) results[k].owned.push_back(std::move(out[k]));
-  }
-  for (size_t k = 0; k < outputs.size(); ++k) {
-    for (const ir::Tensor& t : results[k].owned) results[k].views.push_back(t.view());
-    store[outputs[k]] = std::move(results[k]);
-  }
-  return absl::OkStatus();
-}
-
-// Forgets the values no node at `end` or later (nor the graph's outputs) reads.
-void DropValuesReadBefore(int end, const absl::flat_hash_map<std::string, int>& last_reader,
-                          ValueStore& store) {
-  for (auto it = store.begin(); it != store.end();) {
-    auto last = last_reader.find(it->first);
-    if (last == last_reader.end() || last->second < end) {
-      store.erase(it++);
-    } else {
-      ++it;
-    }
-  }
-}
-
-// The graph outputs of batch `b` from `store`, copied.
-std::vector<ir::Tensor> OutputsOf(const ir::Graph& g,
-                                  const ValueStore& store,
-                                  size_t b) {
-  std::vector<ir::Tensor> out;
-  for (const ir::ValueInfo& o : g.outputs) out.push_back(ir::Tensor::CopyOf(store.at(o.name).views[b]));
-  return out;
-}
-
 // Rows [first, first + count) of each tensor of `total` rows (dimension 0),
 // copied; a tensor without a batch dimension as it is.
-std::vector<ir::Tensor> RowsOf(const std::vector<ir::Tensor>& tensors, int64_t total,
+std::vector<ir::Tensor> RowsOf(const std::vector<ir::TensorView>& tensors, int64_t total,
                                int64_t first, int64_t count) {
   std::vector<ir::Tensor> rows;
-  for (const ir::Tensor& t : tensors) {
-    if (t.shape().rank() == 0 || t.shape()[0] != total) {
-      rows.push_back(t);
+  for (ir::TensorView v : tensors) {
+    if (v.shape.rank() == 0 || v.shape[0] != total) {
+      rows.push_back(ir::Tensor::CopyOf(v));
       continue;
     }
-    ir::TensorView v = t.view();
-    const int64_t row_bytes =
-        t.shape()[0] > 0 ? t.NumElements() / t.shape()[0] * static_cast<int64_t>(ir::DTypeSize(t.dtype())) : 0;
-    std::vector<int64_t> dims(t.shape().dims().begin(), t.shape().dims().end());
+    const int64_t row_bytes = v.NumElements() / total * static_cast<int64_t>(ir::DTypeSize(v.dtype));
+    std::vector<int64_t> dims(v.shape.dims().begin(), v.shape.dims().end());
     dims[0] = count;
     v.shape = ir::Shape(dims);
     v.data = static_cast<std::byte*>(v.data) + first * row_bytes;
@@ -356,35 +191,7 @@ const InputMoments* FloatReference::MomentsOf(const std::string& node) const {
 }
 
 int64_t BiasCorrectionImagesWithin(const ir::Graph& float_graph, int64_t budget_bytes) {
-  const absl::flat_hash_map<std::string, int> last = LastReaders(float_graph, Dequantizers{});
-  auto bytes_per_image = [&](const std::string& v) -> int64_t {
-    const ir::ValueInfo* info = float_graph.FindValueInfo(v);
-    if (info == nullptr) return 0;
-    int64_t n = 4;
-    for (int d = 1; d < info->shape.rank(); ++d) n *= std::max<int64_t>(info->shape[d], 1);
-    return n;
-  };
-  // Sweep the node order: values written so far that a later node still reads.
-  absl::flat_hash_map<std::string, int64_t> live;
-  for (const ir::ValueInfo& in : float_graph.inputs) live[in.name] = bytes_per_image(in.name);
-  int64_t widest = 1;
-  for (size_t i = 0; i < float_graph.nodes.size(); ++i) {
-    int64_t total = 0;
-    for (auto it = live.begin(); it != live.end();) {
-      auto reader = last.find(it->first);
-      if (reader == last.end() || reader->second < static_cast<int>(i)) {
-        live.erase(it++);
-      } else {
-        total += it->second;
-        ++it;
-      }
-    }
-    widest = std::max(widest, total);
-    for (const std::string& o : float_graph.nodes[i].outputs) {
-      if (!o.empty()) live[o] = bytes_per_image(o);
-    }
-  }
-  return std::max<int64_t>(1, budget_bytes / widest);
+  return std::max<int64_t>(1, budget_bytes / WidestCrossingBytesPerImage(float_graph));
 }
 
 std::vector<std::string> BiasCorrectableNodes(const ir::Graph& qdq_graph) {
@@ -472,13 +279,11 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
     FP_ASSIGN_OR_RETURN(own, MeasureFloatReference(float_graph, calibration, options));
     reference = &own;
   }
-  // The QDQ graph runs on all the reference's images at once: one run per
-  // segment instead of one per batch.
+  // The QDQ graph runs on all the reference's images at once.
   int64_t total = 0;
   for (int64_t n : reference->batch_sizes()) total += n;
   if (total == 0) return absl::InvalidArgumentError("no calibration images");
   FP_ASSIGN_OR_RETURN(io::DatasetBatch all, calibration.Items(0, total));
-  const std::vector<io::DatasetBatch> batches = {all};
   std::vector<const InputMoments*> float_moments;
   for (const std::string& name : nodes) {
     const InputMoments* m = reference->MomentsOf(name);
@@ -524,53 +329,35 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
     ends.push_back(index);
   }
   if (options.compare_outputs) ends.push_back(static_cast<int>(qdq.nodes.size()));
-  const Dequantizers dequantizers = DequantizersOf(qdq);
-  const absl::flat_hash_map<std::string, int> last_reader = LastReaders(qdq, dequantizers);
   // With compare_outputs the uncorrected graph runs alongside, in the same
   // segments (the same kernels, so binding them again is cheap).
   const ir::Graph uncorrected = options.compare_outputs ? qdq : ir::Graph{};
-  ValueStore store, uncorrected_store;
-  for (const io::DatasetBatch& batch : batches) {
-    store[qdq.inputs[0].name].views.push_back(batch.images);
-    if (options.compare_outputs) uncorrected_store[qdq.inputs[0].name].views.push_back(batch.images);
-  }
+  SegmentedRun run(qdq, all.images, options.threads);
+  std::optional<SegmentedRun> uncorrected_run;
+  if (options.compare_outputs) uncorrected_run.emplace(uncorrected, all.images, options.threads);
 
   for (size_t k = 0; k < ends.size(); ++k) {
     if (cancelled()) return absl::CancelledError("bias correction cancelled");
-    const int begin = k == 0 ? 0 : ends[k - 1];
-    if (begin < ends[k]) {
-      FP_ASSIGN_OR_RETURN(ir::Graph seg, Segment(qdq, begin, ends[k], last_reader, dequantizers));
-      FP_RETURN_IF_ERROR(RunSegment(std::move(seg), options.threads, batches.size(), store));
-      if (options.compare_outputs) {
-        FP_ASSIGN_OR_RETURN(ir::Graph seg0, Segment(uncorrected, begin, ends[k], last_reader, dequantizers));
-        FP_RETURN_IF_ERROR(
-            RunSegment(std::move(seg0), options.threads, batches.size(), uncorrected_store));
-      }
-    }
-    DropValuesReadBefore(ends[k], last_reader, store);
-    DropValuesReadBefore(ends[k], last_reader, uncorrected_store);
+    FP_RETURN_IF_ERROR(run.RunTo(ends[k]));
+    if (uncorrected_run) FP_RETURN_IF_ERROR(uncorrected_run->RunTo(ends[k]));
     if (k >= nodes.size()) continue;  // the tail, for the outputs
 
-    // The node's input: as float if computed, else its int8 form.
+    // The node's input: as float if kept, else its int8 form.
     const ir::Node& node = qdq.nodes[ends[k]];
     FP_ASSIGN_OR_RETURN(InputMoments moments, InputMoments::For(qdq, node));
-    auto x = store.find(node.inputs[0]);
-    auto dq = dequantizers.find(node.inputs[0]);
-    if (x != store.end()) {
-      for (const ir::TensorView& v : x->second.views) FP_RETURN_IF_ERROR(moments.Add(v));
-    } else if (dq != dequantizers.end() && store.contains(qdq.nodes[dq->second].inputs[0])) {
-      const ir::Node& d = qdq.nodes[dq->second];
-      const ir::Tensor* scale = qdq.FindInitializer(d.inputs[1]);
-      const ir::Tensor* zero = d.HasInput(2) ? qdq.FindInitializer(d.inputs[2]) : nullptr;
+    const ir::Node* dq = run.RecomputedDequantizer(node.inputs[0]);
+    if (const ir::TensorView* x = run.Find(node.inputs[0])) {
+      FP_RETURN_IF_ERROR(moments.Add(*x));
+    } else if (const ir::TensorView* q = dq != nullptr ? run.Find(dq->inputs[0]) : nullptr) {
+      const ir::Tensor* scale = qdq.FindInitializer(dq->inputs[1]);
+      const ir::Tensor* zero = dq->HasInput(2) ? qdq.FindInitializer(dq->inputs[2]) : nullptr;
       if (scale == nullptr || scale->dtype() != ir::DType::kF32 || scale->NumElements() != 1 ||
           (zero != nullptr && zero->NumElements() != 1)) {
         return absl::InvalidArgumentError(
             absl::StrCat(nodes[k], ": input is not dequantized per tensor"));
       }
       const int32_t zero_point = zero != nullptr ? static_cast<int32_t>(zero->GetAsDouble(0)) : 0;
-      for (const ir::TensorView& v : store.at(d.inputs[0]).views) {
-        FP_RETURN_IF_ERROR(moments.AddQuantized(v, scale->data<float>()[0], zero_point));
-      }
+      FP_RETURN_IF_ERROR(moments.AddQuantized(*q, scale->data<float>()[0], zero_point));
     } else {
       return absl::InternalError(absl::StrCat(nodes[k], ": input not computed"));
     }
@@ -600,8 +387,8 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
 
   if (options.compare_outputs) {
     OutputSqnr with, without;
-    const std::vector<ir::Tensor> corrected_out = OutputsOf(qdq, store, 0);
-    const std::vector<ir::Tensor> uncorrected_out = OutputsOf(uncorrected, uncorrected_store, 0);
+    const std::vector<ir::TensorView> corrected_out = run.Outputs();
+    const std::vector<ir::TensorView> uncorrected_out = uncorrected_run->Outputs();
     int64_t first = 0;
     for (size_t b = 0; b < float_outputs.size(); ++b) {
       const int64_t n = reference->batch_sizes()[b];

@@ -8,16 +8,14 @@
 // down. Layers are corrected in graph order, each measured with the earlier
 // corrections in place.
 //
-// How: one float pass records, per corrected layer, its input summed over
-// the images (per kernel tap for a Conv: InputMoments), so E[W x] needs no
-// pre-bias output. Then the QDQ graph runs once, in segments that end just
-// before each corrected layer: the layer's input there gives E[W_q x_q], the
-// bias is corrected, and the next segment runs the layer with it. Segments
-// run QDQ patterns as the int8 kernels that serve the model, recompute
-// DequantizeLinear where it is read (only int8 values cross a boundary), and
-// keep crossing values for all images (memory: the widest boundary times the
-// image count). Comparing outputs runs the uncorrected graph alongside in
-// the same segments. Thread-compatible.
+// How: a float pass (the caller's calibration pass, or CorrectBiases' own)
+// records, per corrected layer, its input summed over the images (per kernel
+// tap for a Conv: InputMoments), so E[W x] needs no pre-bias output. Then the
+// QDQ graph runs once as a SegmentedRun whose segments end just before each
+// corrected layer: the layer's input there gives E[W_q x_q], the bias is
+// corrected, and the next segment runs the layer with it (memory: the values
+// crossing the widest boundary, for all images). Comparing outputs runs the
+// uncorrected graph alongside in the same segments. Thread-compatible.
 #ifndef FIXPOINT_CORE_QUANT_BIAS_CORRECTION_H_
 #define FIXPOINT_CORE_QUANT_BIAS_CORRECTION_H_
 
