@@ -227,23 +227,6 @@ void Metrics::OnVersionLoaded(const VersionLabels& v, int64_t artifact_bytes) {
   s.artifact_bytes->Set(static_cast<double>(artifact_bytes));
 }
 
-void Metrics::RecordRequest(const VersionLabels& v, absl::string_view code, double seconds) {
-  ForVersion(v).RecordRequest(code, seconds, false);
-}
-
-void Metrics::RecordQueueTime(const VersionLabels& v, double seconds) {
-  absl::MutexLock lock(&f_->mu);
-  f_->SeriesOf(v).queue_duration->Observe(seconds);
-}
-
-void Metrics::RecordBatch(const VersionLabels& v, int64_t batch_size) {
-  ForVersion(v).RecordBatch(batch_size, {});
-}
-
-void Metrics::AddInFlight(const VersionLabels& v, int64_t delta) {
-  ForVersion(v).AddInFlight(delta);
-}
-
 VersionMetrics Metrics::ForVersion(const VersionLabels& v) {
   absl::MutexLock lock(&f_->mu);
   f_->RequestsOf(v, "OK");

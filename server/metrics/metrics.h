@@ -71,21 +71,12 @@ class Metrics {
   // Creates this version's request (code "OK"), duration, queue, batch,
   // in-flight and artifact-size series at zero.
   void OnVersionLoaded(const VersionLabels& v, int64_t artifact_bytes);
-  // The per-version calls below look the series up by label on every call
-  // (and recreate deleted ones); the request path uses ForVersion's handle.
-  //
-  // fixpoint_inference_requests_total{model,version,precision,code} and
-  // fixpoint_inference_request_duration_seconds{model,version,precision}.
-  // `code` is the gRPC code name ("OK", "INVALID_ARGUMENT", ...).
-  void RecordRequest(const VersionLabels& v, absl::string_view code, double seconds);
-  // fixpoint_inference_queue_duration_seconds (time in the batcher's queue).
-  void RecordQueueTime(const VersionLabels& v, double seconds);
-  // fixpoint_inference_batch_size (histogram of executed batch sizes).
-  void RecordBatch(const VersionLabels& v, int64_t batch_size);
-  // fixpoint_inference_requests_in_flight (gauge).
-  void AddInFlight(const VersionLabels& v, int64_t delta);
-  // The series of `v` (created at zero like OnVersionLoaded's), for the
-  // request path.
+  // The series of `v` (created at zero like OnVersionLoaded's) as a handle
+  // for the request path: fixpoint_inference_requests_total{model,version,
+  // precision,code} (`code` the gRPC code name, "OK", "INVALID_ARGUMENT",
+  // ...), fixpoint_inference_request_duration_seconds, the batcher's
+  // fixpoint_inference_queue_duration_seconds and fixpoint_inference_batch_size
+  // histograms, and the fixpoint_inference_requests_in_flight gauge.
   VersionMetrics ForVersion(const VersionLabels& v);
 
   // fixpoint_jobs{state} (gauge, every state present) and

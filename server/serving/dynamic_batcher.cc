@@ -187,27 +187,19 @@ void DynamicBatcher::TakeBatch(std::vector<Pending>& batch) {
     return items + p.items <= options_.max_batch_size && SameItems(p.inputs, batch[0].inputs);
   };
   if (batching_) {
-    // Usually every queued request joins: take from the front while they do.
-    while (!queue_.empty() && fits(queue_.front())) {
-      items += queue_.front().items;
-      batch.push_back(std::move(queue_.front()));
+    // Compatible requests join in order; the others keep theirs.
+    std::deque<Pending> kept;
+    while (!queue_.empty()) {
+      Pending& p = queue_.front();
+      if (fits(p)) {
+        items += p.items;
+        batch.push_back(std::move(p));
+      } else {
+        kept.push_back(std::move(p));
+      }
       queue_.pop_front();
     }
-    // The others keep their order; compatible ones behind them still join.
-    if (!queue_.empty()) {
-      std::deque<Pending> kept;
-      while (!queue_.empty()) {
-        Pending& p = queue_.front();
-        if (fits(p)) {
-          items += p.items;
-          batch.push_back(std::move(p));
-        } else {
-          kept.push_back(std::move(p));
-        }
-        queue_.pop_front();
-      }
-      queue_.swap(kept);
-    }
+    queue_.swap(kept);
   }
   queued_items_ -= items;
 }

@@ -73,13 +73,14 @@ TEST(MetricsTest, HistogramBuckets) {
 TEST(MetricsTest, RecordsRequestsQueueBatchesAndInFlight) {
   Metrics metrics;
   metrics.OnVersionLoaded(kInt8, 1);
-  metrics.RecordRequest(kInt8, "OK", 0.002);
-  metrics.RecordRequest(kInt8, "OK", 0.004);
-  metrics.RecordRequest(kInt8, "INVALID_ARGUMENT", 0.0001);
-  metrics.RecordQueueTime(kInt8, 0.0003);
-  metrics.RecordBatch(kInt8, 5);
-  metrics.AddInFlight(kInt8, 3);
-  metrics.AddInFlight(kInt8, -1);
+  const VersionMetrics handle = metrics.ForVersion(kInt8);
+  handle.RecordRequest("OK", 0.002, false);
+  handle.RecordRequest("OK", 0.004, false);
+  handle.RecordRequest("INVALID_ARGUMENT", 0.0001, false);
+  const double queue[] = {0.0003};
+  handle.RecordBatch(5, queue);
+  handle.AddInFlight(3);
+  handle.AddInFlight(-1);
   const std::vector<std::string> lines = Lines(MetricsText(metrics));
   const std::string labels = "model=\"mnist\",precision=\"int8\",version=\"2\"";
   EXPECT_THAT(lines, Contains("fixpoint_inference_requests_total{code=\"OK\"," + labels + "} 2"));
@@ -137,7 +138,7 @@ TEST(MetricsTest, DeletedVersionLosesEverySeries) {
   const VersionLabels fp32{"mnist", "1", "fp32"};
   metrics.OnVersionLoaded(fp32, 10);
   metrics.OnVersionLoaded(kInt8, 20);
-  metrics.RecordRequest(kInt8, "RESOURCE_EXHAUSTED", 0.001);
+  metrics.ForVersion(kInt8).RecordRequest("RESOURCE_EXHAUSTED", 0.001, false);
   metrics.SetAccuracy("mnist", "2", "1", "d", 0.9, 0.8, 0.85);
   metrics.OnVersionDeleted("mnist", "2");
   const std::string text = MetricsText(metrics);
@@ -192,8 +193,8 @@ TEST(MetricsTest, PromtoolAcceptsTheExposition) {
   }
   Metrics metrics;
   metrics.OnVersionLoaded(kInt8, 10);
-  metrics.RecordRequest(kInt8, "OK", 0.01);
-  metrics.RecordBatch(kInt8, 3);
+  metrics.ForVersion(kInt8).RecordRequest("OK", 0.01, false);
+  metrics.ForVersion(kInt8).RecordBatch(3, {});
   metrics.SetJobCounts({{"RUNNING", 1}});
   metrics.CountFinishedJob("quantize", "FAILED");
   metrics.RecordJobDuration("quantize", 3);
