@@ -129,23 +129,17 @@ double ExhaustiveError(const std::vector<Bin>& bins, const QdqMap& map) {
 
 // ---- prefix-moment model -----------------------------------------------
 
-using Real = double;
-
 // Integrals of 1, x, x^2 against the continuous part of the density.
 struct Moments {
-  Real m0 = 0;
-  Real m1 = 0;
-  Real m2 = 0;
+  double m0 = 0;
+  double m1 = 0;
+  double m2 = 0;
 };
 
-// integral over [a, b] of f(x) (x - c)^2, given the moments up to a and b;
-// clamped at 0 against rounding.
-Real Centered(const Moments& a, const Moments& b, double c) {
-  const Real d0 = b.m0 - a.m0;
-  const Real d1 = b.m1 - a.m1;
-  const Real d2 = b.m2 - a.m2;
-  const Real cc = c;
-  return std::max<Real>(0, d2 - 2 * cc * d1 + cc * cc * d0);
+// integral over [a, b] of f(x) (x - c)^2, given the moments up to a and b
+// (differences d0, d1, d2); clamped at 0 against rounding.
+double Centered(double d0, double d1, double d2, double c) {
+  return std::max(0.0, d2 - 2 * c * d1 + c * c * d0);
 }
 
 // The histogram as NonEmptyBins describes it: uniform bins with prefix
@@ -156,87 +150,136 @@ class PrefixModel {
       : origin_(-h.range()), width_(h.bin_width()), min_(h.min()), max_(h.max()) {
     const std::vector<double> counts = h.SignedCounts();
     const size_t n = counts.size();
-    lo_.assign(n, 0.0);
-    hi_.assign(n, 0.0);
-    density_.assign(n, 0);
-    prefix_.assign(n + 1, Moments{});
+    bins_.assign(n, Bin{});
+    Moments m;
     for (size_t j = 0; j < n; ++j) {
-      Moments m = prefix_[j];
-      if (counts[j] != 0.0) {
-        const double lo = std::clamp(origin_ + static_cast<double>(j) * width_, min_, max_);
-        const double hi = std::clamp(origin_ + static_cast<double>(j + 1) * width_, lo, max_);
-        if (hi <= lo) {
-          points_.push_back({lo, counts[j]});
-        } else {
-          lo_[j] = lo;
-          hi_[j] = hi;
-          density_[j] = static_cast<Real>(counts[j]) / (static_cast<Real>(hi) - lo);
-          const Real l = lo;
-          const Real u = hi;
-          m.m0 += counts[j];
-          m.m1 += counts[j] * (l + u) / 2;
-          m.m2 += counts[j] * (l * l + l * u + u * u) / 3;
-        }
+      Bin& bin = bins_[j];
+      bin.m0 = m.m0;
+      bin.m1 = m.m1;
+      bin.m2 = m.m2;
+      if (counts[j] == 0.0) continue;
+      const double lo = std::clamp(origin_ + static_cast<double>(j) * width_, min_, max_);
+      const double hi = std::clamp(origin_ + static_cast<double>(j + 1) * width_, lo, max_);
+      if (hi <= lo) {
+        points_.push_back({lo, counts[j]});
+        continue;
       }
-      prefix_[j + 1] = m;
+      bin.lo = lo;
+      bin.hi = hi;
+      bin.density = counts[j] / (hi - lo);
+      m.m0 += counts[j];
+      m.m1 += counts[j] * (lo + hi) / 2;
+      m.m2 += counts[j] * (lo * lo + lo * hi + hi * hi) / 3;
     }
+    total_ = m;
+    int exponent = 0;
+    if (std::frexp(width_, &exponent) == 0.5) inverse_width_ = std::ldexp(1.0, 1 - exponent);
   }
 
   // Moments of the continuous part over (-inf, x].
-  Moments At(double x) const {
-    if (x <= min_) return Moments{};
-    if (x >= max_) return prefix_.back();
-    const double b = std::floor((x - origin_) / width_);
-    const size_t j =
-        static_cast<size_t>(std::clamp(b, 0.0, static_cast<double>(density_.size() - 1)));
-    Moments m = prefix_[j];
-    if (density_[j] == 0) return m;
-    const Real l = lo_[j];
-    const Real u = std::clamp<double>(x, lo_[j], hi_[j]);
-    const Real d = density_[j] * (u - l);
-    m.m0 += d;
-    m.m1 += d * (u + l) / 2;
-    m.m2 += d * (u * u + u * l + l * l) / 3;
-    return m;
-  }
-  const Moments& Total() const { return prefix_.back(); }
+  Moments At(double x) const;
+
+  const Moments& Total() const { return total_; }
   double min() const { return min_; }
   double max() const { return max_; }
   const std::vector<std::pair<double, double>>& points() const { return points_; }
 
  private:
+  // Bin j: the moments of the bins before it, then its extent (trimmed to
+  // [min, max]) and density; 0 for an empty bin or a point mass. One record
+  // per bin: a lookup touches one or two cache lines.
+  struct Bin {
+    double m0 = 0, m1 = 0, m2 = 0;
+    double lo = 0, hi = 0, density = 0;
+  };
+  static_assert(sizeof(Bin) == 6 * sizeof(double));
+
+  // (x - origin) / width, as a product when 1 / width is exact.
+  double BinPosition(double x) const {
+    return inverse_width_ != 0 ? (x - origin_) * inverse_width_ : (x - origin_) / width_;
+  }
+  static constexpr double kThird = 1.0 / 3;
+
   const double origin_;
   const double width_;
+  double inverse_width_ = 0;  // 1 / width_ if exact (width_ a power of two), else 0
   const double min_;
   const double max_;
-  std::vector<double> lo_;
-  std::vector<double> hi_;
-  std::vector<Real> density_;
-  std::vector<Moments> prefix_;                    // prefix_[j] = moments of bins < j
+  std::vector<Bin> bins_;
+  Moments total_;
   std::vector<std::pair<double, double>> points_;  // (x, count)
 };
 
-// E(t) for one candidate's map: one interval per level that holds data.
-Real FastError(const PrefixModel& model, const QdqMap& map) {
-  const double l_lo = map.Level(model.min());
-  const double l_hi = map.Level(model.max());
-  Real error = 0;
+Moments PrefixModel::At(double x) const {
+  if (x <= min_) return Moments{};
+  if (x >= max_) return total_;
+  const double b = std::floor(BinPosition(x));
+  const Bin& bin =
+      bins_[static_cast<size_t>(std::clamp(b, 0.0, static_cast<double>(bins_.size() - 1)))];
+  const double u = std::clamp(x, bin.lo, bin.hi);
+  const double d = bin.density * (u - bin.lo);
+  return Moments{bin.m0 + d, bin.m1 + d * (u + bin.lo) * 0.5,
+                 bin.m2 + d * (u * u + u * bin.lo + bin.lo * bin.lo) * kThird};
+}
+
+
+// Errors and bounds of candidates against one model, with scratch space
+// kept between calls. Each gathers its moment lookups into one loop of
+// independent loads before summing (measured ~1.3x faster than alternating
+// lookups and sums). Thread-compatible.
+class Evaluator {
+ public:
+  explicit Evaluator(const PrefixModel& model) : model_(model) {}
+
+  // E(t) for one candidate's map: one interval per level that holds data,
+  // level l covering up to its rounding boundary (l + 0.5) * scale, the top
+  // one to the end.
+  double Error(const QdqMap& map);
+  // A lower bound on E(t) over candidates whose maps lie in `maps` (see the
+  // file comment).
+  double Bound(std::span<const QdqMap> maps);
+
+ private:
+  // at_[i] = model_.At(xs_[i]).
+  void LookUp() {
+    at_.resize(xs_.size());
+    for (size_t i = 0; i < xs_.size(); ++i) at_[i] = model_.At(xs_[i]);
+  }
+  // integral over [a, b] of f(x) (x - c)^2, given the moments up to a and b.
+  static double Between(const Moments& a, const Moments& b, double c) {
+    return Centered(b.m0 - a.m0, b.m1 - a.m1, b.m2 - a.m2, c);
+  }
+
+  const PrefixModel& model_;
+  std::vector<double> xs_;
+  std::vector<Moments> at_;
+  std::vector<std::pair<double, double>> u_;
+};
+
+double Evaluator::Error(const QdqMap& map) {
+  const double l_lo = map.Level(model_.min());
+  const double l_hi = map.Level(model_.max());
+  const size_t boundaries = static_cast<size_t>(l_hi - l_lo);
+  xs_.resize(boundaries);
+  for (size_t i = 0; i < boundaries; ++i) {
+    xs_[i] = (l_lo + static_cast<double>(i) + 0.5) * map.scale;
+  }
+  LookUp();
+  double error = 0;
   Moments prev;
-  for (double l = l_lo; l <= l_hi; l += 1.0) {
-    const Moments next = l == l_hi ? model.Total() : model.At((l + 0.5) * map.scale);
-    error += Centered(prev, next, l * map.scale);
+  for (size_t i = 0; i <= boundaries; ++i) {
+    const Moments& next = i < boundaries ? at_[i] : model_.Total();
+    error += Between(prev, next, (l_lo + static_cast<double>(i)) * map.scale);
     prev = next;
   }
-  for (const auto& [x, count] : model.points()) {
+  for (const auto& [x, count] : model_.points()) {
     const double d = x - map.Level(x) * map.scale;
     error += count * d * d;
   }
   return error;
 }
 
-// A lower bound on E(t) over candidates whose maps lie in `maps` (see the
-// file comment).
-Real BlockBound(const PrefixModel& model, std::span<const QdqMap> maps) {
+double Evaluator::Bound(std::span<const QdqMap> maps) {
   double s_lo = maps.front().scale, s_hi = s_lo;
   double k_lo = maps.front().k_min, k_hi = maps.front().k_max;
   for (const QdqMap& m : maps) {
@@ -246,33 +289,35 @@ Real BlockBound(const PrefixModel& model, std::span<const QdqMap> maps) {
     k_hi = std::max(k_hi, m.k_max);
   }
   // Merged intervals of U in increasing order.
-  std::vector<std::pair<double, double>> u;
+  u_.clear();
   for (double l = k_lo; l <= k_hi; l += 1.0) {
     const double a = l < 0 ? l * s_hi : l * s_lo;
     const double b = l < 0 ? l * s_lo : l * s_hi;
-    if (!u.empty() && a <= u.back().second) {
-      u.back().second = std::max(u.back().second, b);
+    if (!u_.empty() && a <= u_.back().second) {
+      u_.back().second = std::max(u_.back().second, b);
     } else {
-      u.push_back({a, b});
+      u_.push_back({a, b});
     }
   }
-  Real bound = 0;
-  Moments at_end = model.At(u.front().first);
-  bound += Centered(Moments{}, at_end, u.front().first);
-  for (size_t i = 0; i + 1 < u.size(); ++i) {
-    const double e = u[i].second;
-    const double a = u[i + 1].first;
-    if (a <= model.min() || e >= model.max()) continue;  // no data in the gap
-    const double mid = e + (a - e) / 2;
-    const Moments me = model.At(e);
-    const Moments mm = model.At(mid);
-    const Moments ma = model.At(a);
-    bound += Centered(me, mm, e) + Centered(mm, ma, a);
+  // Looked up: U's start; per gap (e, a) its ends and middle; U's end.
+  // Outside [min, max] there are no moments, so a gap there adds exactly 0.
+  xs_.clear();
+  xs_.push_back(u_.front().first);
+  for (size_t i = 0; i + 1 < u_.size(); ++i) {
+    const double e = u_[i].second;
+    const double a = u_[i + 1].first;
+    xs_.insert(xs_.end(), {e, e + (a - e) / 2, a});
   }
-  bound += Centered(model.At(u.back().second), model.Total(), u.back().second);
-  for (const auto& [x, count] : model.points()) {
+  xs_.push_back(u_.back().second);
+  LookUp();
+  double bound = Between(Moments{}, at_.front(), xs_.front());
+  for (size_t e = 1; e + 2 < xs_.size(); e += 3) {  // e, the middle, a
+    bound += Between(at_[e], at_[e + 1], xs_[e]) + Between(at_[e + 1], at_[e + 2], xs_[e + 2]);
+  }
+  bound += Between(at_.back(), model_.Total(), xs_.back());
+  for (const auto& [x, count] : model_.points()) {
     double d = std::numeric_limits<double>::infinity();
-    for (const auto& [a, b] : u) d = std::min(d, x < a ? a - x : (x > b ? x - b : 0.0));
+    for (const auto& [a, b] : u_) d = std::min(d, x < a ? a - x : (x > b ? x - b : 0.0));
     bound += count * d * d;
   }
   return bound;
@@ -304,24 +349,25 @@ absl::StatusOr<double> MseOfRange(const Histogram& histogram, const TensorRange&
 
 absl::StatusOr<TensorRange> MseRange(const Histogram& histogram, bool symmetric) {
   const PrefixModel model(histogram);
+  Evaluator evaluator(model);
   const int64_t k_last = CandidateCount(histogram);
   std::vector<QdqMap> maps(k_last + 1);  // maps[k], k >= 1
   for (int64_t k = 1; k <= k_last; ++k) {
     FP_ASSIGN_OR_RETURN(maps[k], MapForCandidate(histogram, k, symmetric));
   }
-  constexpr Real kNotEvaluated = -1;
-  std::vector<Real> errors(k_last + 1, kNotEvaluated);
-  Real best = std::numeric_limits<Real>::infinity();
+  constexpr double kNotEvaluated = -1;
+  std::vector<double> errors(k_last + 1, kNotEvaluated);
+  double best = std::numeric_limits<double>::infinity();
   auto evaluate = [&](int64_t k) {
     if (errors[k] != kNotEvaluated) return;
-    errors[k] = FastError(model, maps[k]);
+    errors[k] = evaluator.Error(maps[k]);
     best = std::min(best, errors[k]);
   };
   // A coarse pass first, so that bounds prune from the start.
-  const int64_t step = std::max<int64_t>(1, k_last / 32);
+  const int64_t step = std::max<int64_t>(1, k_last / 16);
   for (int64_t k = step; k <= k_last; k += step) evaluate(k);
   evaluate(k_last);
-  constexpr int64_t kLeafBlock = 8;
+  constexpr int64_t kLeafBlock = 16;
   std::vector<std::pair<int64_t, int64_t>> blocks = {{1, k_last}};
   while (!blocks.empty()) {
     const auto [lo, hi] = blocks.back();
@@ -331,7 +377,7 @@ absl::StatusOr<TensorRange> MseRange(const Histogram& histogram, bool symmetric)
       continue;
     }
     const std::span<const QdqMap> block(maps.data() + lo, static_cast<size_t>(hi - lo + 1));
-    if (BlockBound(model, block) > best * (1 + 1e-9)) continue;
+    if (evaluator.Bound(block) > best * (1 + 1e-9)) continue;
     const int64_t mid = lo + (hi - lo) / 2;
     blocks.push_back({mid + 1, hi});
     blocks.push_back({lo, mid});
