@@ -3,9 +3,10 @@
 #include <algorithm>
 #include <cmath>
 #include <memory>
-#include <optional>
+#include <thread>
 #include <utility>
 
+#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/ir/shape_inference.h"
@@ -14,6 +15,7 @@
 #include "core/quant/output_error.h"
 #include "core/quant/segmented_run.h"
 #include "core/quant/weight_quant.h"
+#include "core/runtime/cpu/threading.h"
 #include "core/runtime/session.h"
 #include "core/util/status_macros.h"
 
@@ -329,17 +331,36 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
     ends.push_back(index);
   }
   if (options.compare_outputs) ends.push_back(static_cast<int>(qdq.nodes.size()));
-  // With compare_outputs the uncorrected graph runs alongside, in the same
-  // segments (the same kernels, so binding them again is cheap).
-  const ir::Graph uncorrected = options.compare_outputs ? qdq : ir::Graph{};
-  SegmentedRun run(qdq, all.images, options.threads);
-  std::optional<SegmentedRun> uncorrected_run;
-  if (options.compare_outputs) uncorrected_run.emplace(uncorrected, all.images, options.threads);
+  // With compare_outputs the uncorrected graph runs too, whole, as one
+  // session; with two or more threads, on a thread of its own beside the
+  // segmented run (whose many small sessions leave cores idle).
+  const int threads = options.threads > 0 ? options.threads : runtime::cpu::HardwareThreads();
+  const bool beside = options.compare_outputs && threads >= 2;
+  absl::StatusOr<std::vector<ir::Tensor>> uncorrected_outputs;
+  auto run_uncorrected = [&, graph = qdq](int intra_op_threads) {
+    runtime::SessionOptions so;
+    so.intra_op_threads = intra_op_threads;
+    so.optimize = false;
+    so.lower_qdq = true;  // the int8 kernels the segments run
+    absl::StatusOr<std::unique_ptr<runtime::Session>> session =
+        runtime::Session::Create(graph, so);
+    if (!session.ok()) {
+      uncorrected_outputs = session.status();
+      return;
+    }
+    uncorrected_outputs = (*session)->Run(std::vector<ir::TensorView>{all.images});
+  };
+  std::thread uncorrected_thread;
+  if (beside) uncorrected_thread = std::thread(run_uncorrected, 1);
+  absl::Cleanup join_uncorrected = [&] {
+    if (uncorrected_thread.joinable()) uncorrected_thread.join();
+  };
+  if (options.compare_outputs && !beside) run_uncorrected(threads);
+  SegmentedRun run(qdq, all.images, beside ? threads - 1 : threads);
 
   for (size_t k = 0; k < ends.size(); ++k) {
     if (cancelled()) return absl::CancelledError("bias correction cancelled");
     FP_RETURN_IF_ERROR(run.RunTo(ends[k]));
-    if (uncorrected_run) FP_RETURN_IF_ERROR(uncorrected_run->RunTo(ends[k]));
     if (k >= nodes.size()) continue;  // the tail, for the outputs
 
     // The node's input: as float if kept, else its int8 form.
@@ -388,7 +409,10 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
   if (options.compare_outputs) {
     OutputSqnr with, without;
     const std::vector<ir::TensorView> corrected_out = run.Outputs();
-    const std::vector<ir::TensorView> uncorrected_out = uncorrected_run->Outputs();
+    std::move(join_uncorrected).Invoke();
+    if (!uncorrected_outputs.ok()) return uncorrected_outputs.status();
+    std::vector<ir::TensorView> uncorrected_out;
+    for (const ir::Tensor& t : *uncorrected_outputs) uncorrected_out.push_back(t.view());
     int64_t first = 0;
     for (size_t b = 0; b < float_outputs.size(); ++b) {
       const int64_t n = reference->batch_sizes()[b];

@@ -366,6 +366,14 @@ TEST(BiasCorrectionTest, MatchesLayerByLayerReference) {
   ASSERT_TRUE(r2.ok()) << r2.status();
   EXPECT_NEAR(r2->output_sqnr_with_db, r->output_sqnr_with_db, 1e-3);
   EXPECT_NEAR(r2->output_sqnr_without_db, r->output_sqnr_without_db, 1e-3);
+  // With two threads the uncorrected graph runs on a thread of its own,
+  // beside the segments: the same comparison and biases.
+  ir::Graph two_threads = *prepared;
+  o.threads = 2;
+  auto r3 = CorrectBiases(two_threads, nodes, to_qdq, calib, o);
+  ASSERT_TRUE(r3.ok()) << r3.status();
+  EXPECT_NEAR(r3->output_sqnr_with_db, r2->output_sqnr_with_db, 1e-3);
+  EXPECT_NEAR(r3->output_sqnr_without_db, r2->output_sqnr_without_db, 1e-3);
 
   for (const std::string& name : nodes) {
     SCOPED_TRACE(name);
@@ -388,6 +396,9 @@ TEST(BiasCorrectionTest, MatchesLayerByLayerReference) {
       EXPECT_NEAR(got.data<float>()[c], want.data<float>()[c], 0.02 * largest_shift + 1e-6)
           << "channel " << c;
       EXPECT_NEAR(got2.data<float>()[c], got.data<float>()[c], 1e-6) << "channel " << c;
+      EXPECT_NEAR(two_threads.initializers.at(after->inputs[2]).data<float>()[c],
+                  got2.data<float>()[c], 1e-6)
+          << "channel " << c;
     }
   }
 }
