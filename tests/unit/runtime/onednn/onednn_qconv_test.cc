@@ -215,6 +215,7 @@ struct QGemmCase {
   bool per_channel;
   std::string act;
   float y_scale;
+  bool bias;
 };
 
 KernelCase MakeQGemm(const QGemmCase& q, std::mt19937& rng) {
@@ -234,7 +235,11 @@ KernelCase MakeQGemm(const QGemmCase& q, std::mt19937& rng) {
   for (int64_t i = 0; i < s.NumElements(); ++i) s.data<float>()[i] = 0.002f + 0.0001f * i;
   c.Input(std::move(s), true);
   c.Input(Tensor(DType::kI8, q.per_channel ? Shape{q.n} : Shape{}), true);
-  c.Input(RandomInts<int32_t>(DType::kI32, Shape{q.n}, rng, -5000, 5000), true);
+  if (q.bias) {
+    c.Input(RandomInts<int32_t>(DType::kI32, Shape{q.n}, rng, -5000, 5000), true);
+  } else if (q.y_type != DType::kF32) {
+    c.AbsentInput();  // no bias, before y_scale
+  }
   if (q.y_type != DType::kF32) {
     c.Input(Scalar(DType::kF32, q.y_scale), true).Input(Scalar(q.y_type, q.y_zp), true);
   }
@@ -245,11 +250,15 @@ KernelCase MakeQGemm(const QGemmCase& q, std::mt19937& rng) {
 TEST(OneDnnQGemmTest, MatchesIntegerReferenceOverSweep) {
   std::mt19937 rng(11);
   const std::vector<QGemmCase> cases = {
-      {64, 1600, 512, true, DType::kU8, DType::kU8, 0, 0, true, "Relu", 0.05f},
-      {3, 512, 10, true, DType::kU8, DType::kF32, 0, 0, true, "", 1.0f},
-      {5, 33, 7, false, DType::kU8, DType::kU8, 128, 4, false, "", 0.02f},
-      {2, 64, 16, true, DType::kI8, DType::kI8, -3, 1, true, "LeakyRelu", 0.03f},
-      {4, 100, 9, false, DType::kU8, DType::kI8, 9, -2, true, "Clip", 0.0002f},  // saturating
+      {64, 1600, 512, true, DType::kU8, DType::kU8, 0, 0, true, "Relu", 0.05f, true},
+      {3, 512, 10, true, DType::kU8, DType::kF32, 0, 0, true, "", 1.0f, true},
+      {5, 33, 7, false, DType::kU8, DType::kU8, 128, 4, false, "", 0.02f, true},
+      {2, 64, 16, true, DType::kI8, DType::kI8, -3, 1, true, "LeakyRelu", 0.03f, true},
+      {4, 100, 9, false, DType::kU8, DType::kI8, 9, -2, true, "Clip", 0.0002f, true},  // saturating
+      // The source zero point folded into the bias, with and without one.
+      {16, 1600, 512, true, DType::kU8, DType::kU8, 117, 3, true, "Relu", 0.05f, true},
+      {7, 300, 24, true, DType::kU8, DType::kU8, 201, 0, false, "", 0.04f, false},
+      {6, 40, 12, false, DType::kU8, DType::kF32, 55, 0, true, "", 1.0f, true},
   };
   for (size_t i = 0; i < cases.size(); ++i) {
     const KernelCase c = MakeQGemm(cases[i], rng);
