@@ -317,8 +317,6 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
   // Segments run QDQ patterns as the int8 kernels that will serve the model.
   FP_ASSIGN_OR_RETURN(ir::Graph qdq, to_qdq(float_graph));
   FP_RETURN_IF_ERROR(ir::InferShapes(qdq));
-  ir::Graph dequantized = qdq;  // for the quantized weights as floats
-  FP_RETURN_IF_ERROR(FoldConstantDequantize(dequantized));
   std::vector<BiasSlot> slots;
   std::vector<int> ends;
   for (const std::string& name : nodes) {
@@ -382,10 +380,16 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
     } else {
       return absl::InternalError(absl::StrCat(nodes[k], ": input not computed"));
     }
-    const ir::Node& dq_node = dequantized.nodes[NodeIndex(dequantized, nodes[k])];
-    const ir::Tensor* quantized_weight = dequantized.FindInitializer(dq_node.inputs[1]);
+    // The weight as the QDQ graph computes it: a constant, or dequantized
+    // from one.
     const ir::Tensor* float_weight =
         float_graph.FindInitializer(float_graph.nodes[order[k]].inputs[1]);
+    const ir::Tensor* quantized_weight = qdq.FindInitializer(node.inputs[1]);
+    ir::Tensor dequantized_weight;
+    if (const int dq = qdq.ProducerOf(node.inputs[1]); quantized_weight == nullptr && dq >= 0) {
+      FP_ASSIGN_OR_RETURN(dequantized_weight, DequantizeConstant(qdq, qdq.nodes[dq]));
+      quantized_weight = &dequantized_weight;
+    }
     if (quantized_weight == nullptr || float_weight == nullptr) {
       return absl::InvalidArgumentError(absl::StrCat(nodes[k], ": weight is not a constant"));
     }
@@ -423,6 +427,7 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
     result.output_sqnr_with_db = with.Db();
     result.output_sqnr_without_db = without.Db();
   }
+  result.qdq = std::move(qdq);
   return result;
 }
 

@@ -95,6 +95,9 @@ struct BiasCorrectionResult {
   // before and after the correction; +inf where equal.
   double output_sqnr_without_db = 0;
   double output_sqnr_with_db = 0;
+  // to_qdq of the corrected float graph, corrected biases in place: what
+  // to_qdq(float_graph) returns after the call (its last rewrite, kept).
+  ir::Graph qdq;
 };
 
 // The most images (at least 1) for which the values crossing any point of

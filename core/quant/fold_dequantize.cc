@@ -1,5 +1,6 @@
 #include "core/quant/fold_dequantize.h"
 
+#include <algorithm>
 #include <cstdint>
 #include <map>
 #include <string>
@@ -32,6 +33,12 @@ int64_t IntAt(const ir::Tensor& t, int64_t i) {
   }
 }
 
+// out[i] = f32(q[i] - z) * s for i in [begin, end).
+template <typename T>
+void DequantizeRun(const T* q, int64_t begin, int64_t end, int64_t z, float s, float* out) {
+  for (int64_t i = begin; i < end; ++i) out[i] = static_cast<float>(q[i] - z) * s;
+}
+
 absl::StatusOr<ir::Tensor> Dequantize(const ir::Graph& graph, const ir::Node& node) {
   const ir::Tensor& x = *graph.FindInitializer(node.inputs[0]);
   const ir::Tensor& scale = *graph.FindInitializer(node.inputs[1]);
@@ -43,8 +50,9 @@ absl::StatusOr<ir::Tensor> Dequantize(const ir::Graph& graph, const ir::Node& no
     return absl::InvalidArgumentError(absl::StrCat(node.Describe(), ": unsupported operands"));
   }
   const int64_t channels = scale.NumElements();
-  int64_t inner = 1;
+  int64_t inner = std::max<int64_t>(1, x.NumElements());  // one run per channel
   if (channels > 1) {
+    inner = 1;
     FP_ASSIGN_OR_RETURN(int64_t axis, node.GetInt("axis", 1));
     const int rank = x.shape().rank();
     if (axis < 0) axis += rank;
@@ -54,15 +62,36 @@ absl::StatusOr<ir::Tensor> Dequantize(const ir::Graph& graph, const ir::Node& no
     for (int k = static_cast<int>(axis) + 1; k < rank; ++k) inner *= x.shape()[k];
   }
   ir::Tensor y(ir::DType::kF32, x.shape());
-  for (int64_t i = 0; i < x.NumElements(); ++i) {
-    const int64_t c = channels > 1 ? (i / inner) % channels : 0;
+  float* out = y.data<float>();
+  // Runs of `inner` elements share a channel.
+  for (int64_t i = 0, c = 0; i < x.NumElements(); i += inner, c = (c + 1) % channels) {
     const int64_t z = zp != nullptr ? IntAt(*zp, c) : 0;
-    y.data<float>()[i] = static_cast<float>(IntAt(x, i) - z) * scale.data<float>()[c];
+    const float s = scale.data<float>()[c];
+    const int64_t end = std::min(x.NumElements(), i + inner);
+    switch (d) {
+      case ir::DType::kI8:
+        DequantizeRun(x.data<int8_t>(), i, end, z, s, out);
+        break;
+      case ir::DType::kU8:
+        DequantizeRun(x.data<uint8_t>(), i, end, z, s, out);
+        break;
+      default:
+        DequantizeRun(x.data<int32_t>(), i, end, z, s, out);
+        break;
+    }
   }
   return y;
 }
 
 }  // namespace
+
+absl::StatusOr<ir::Tensor> DequantizeConstant(const ir::Graph& graph, const ir::Node& node) {
+  if (node.op_type != "DequantizeLinear" || !AllInputsConstant(graph, node)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat(node.Describe(), ": not a DequantizeLinear of constants"));
+  }
+  return Dequantize(graph, node);
+}
 
 absl::Status FoldConstantDequantize(ir::Graph& graph) {
   absl::flat_hash_set<std::string> outputs;

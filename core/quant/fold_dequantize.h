@@ -9,7 +9,9 @@
 #define FIXPOINT_CORE_QUANT_FOLD_DEQUANTIZE_H_
 
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "core/ir/graph.h"
+#include "core/ir/tensor.h"
 
 namespace fixpoint::quant {
 
@@ -19,6 +21,11 @@ namespace fixpoint::quant {
 // Initializers nothing reads any more are dropped. INVALID_ARGUMENT for a
 // malformed constant DequantizeLinear (the graph is then unchanged).
 absl::Status FoldConstantDequantize(ir::Graph& graph);
+
+// The f32 values FoldConstantDequantize would put in place of `node`, a
+// DequantizeLinear of `graph` whose inputs are all initializers;
+// INVALID_ARGUMENT otherwise or for malformed operands.
+absl::StatusOr<ir::Tensor> DequantizeConstant(const ir::Graph& graph, const ir::Node& node);
 
 }  // namespace fixpoint::quant
 

@@ -48,16 +48,18 @@ int64_t BiasCorrectionImages(const ir::Graph& prepared, int64_t calibration_imag
 }
 
 // Applies options.bias_correction: `prepared`'s biases are replaced by the
-// corrected ones when the correction is kept.
+// corrected ones when the correction is kept. Sets `qdq` to to_qdq(prepared)
+// as it ends up, unless the mode is off.
 absl::StatusOr<BiasCorrectionReport> MaybeCorrectBiases(ir::Graph& prepared,
                                                         const QdqRewrite& to_qdq,
                                                         const io::Dataset& calibration,
                                                         const FloatReference* reference,
-                                                        const QuantizeOptions& options) {
+                                                        const QuantizeOptions& options,
+                                                        std::optional<ir::Graph>& qdq) {
   BiasCorrectionReport report;
   if (options.bias_correction == BiasCorrectionMode::kOff) return report;
-  FP_ASSIGN_OR_RETURN(ir::Graph uncorrected, to_qdq(prepared));
-  std::vector<std::string> nodes = BiasCorrectableNodes(uncorrected);
+  FP_ASSIGN_OR_RETURN(qdq, to_qdq(prepared));
+  std::vector<std::string> nodes = BiasCorrectableNodes(*qdq);
   if (reference != nullptr) {  // layers it cannot summarize (3-D convs) stay as they are
     std::erase_if(nodes, [&](const std::string& n) { return reference->MomentsOf(n) == nullptr; });
   }
@@ -82,6 +84,7 @@ absl::StatusOr<BiasCorrectionReport> MaybeCorrectBiases(ir::Graph& prepared,
   report.applied = true;
   for (const CorrectedBias& c : done.corrected) report.nodes.push_back(c.node);
   prepared = std::move(corrected);
+  qdq = std::move(done.qdq);
   return report;
 }
 
@@ -176,12 +179,17 @@ absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Datase
     return InsertQdq(g, plan, activations, qdq);
   };
   const absl::Time start = absl::Now();
+  std::optional<ir::Graph> rewritten;
   auto corrected = MaybeCorrectBiases(prepared, to_qdq, calibration,
-                                      reference ? &*reference : nullptr, options);
+                                      reference ? &*reference : nullptr, options, rewritten);
   if (!corrected.ok()) return WithContext(corrected.status(), "bias correction");
   result.bias_correction = *std::move(corrected);
   result.calib_seconds += absl::ToDoubleSeconds(absl::Now() - start);
-  FP_ASSIGN_OR_RETURN(result.graph, to_qdq(prepared));
+  if (rewritten) {
+    result.graph = *std::move(rewritten);
+  } else {
+    FP_ASSIGN_OR_RETURN(result.graph, to_qdq(prepared));
+  }
   result.tensors = TensorTable(prepared, activations);
   return result;
 }

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstring>
 #include <random>
 #include <string>
 #include <vector>
@@ -345,6 +346,17 @@ TEST(BiasCorrectionTest, MatchesLayerByLayerReference) {
   ASSERT_TRUE(r.ok()) << r.status();
   ASSERT_EQ(r->corrected.size(), nodes.size());
   EXPECT_GT(r->output_sqnr_with_db, r->output_sqnr_without_db);
+  // The QDQ graph it returns is the rewrite of the corrected float graph.
+  auto rewritten = to_qdq(corrected);
+  ASSERT_TRUE(rewritten.ok()) << rewritten.status();
+  ASSERT_EQ(r->qdq.nodes.size(), rewritten->nodes.size());
+  ASSERT_EQ(r->qdq.initializers.size(), rewritten->initializers.size());
+  for (const auto& [name, t] : rewritten->initializers) {
+    const ir::Tensor* kept = r->qdq.FindInitializer(name);
+    ASSERT_NE(kept, nullptr) << name;
+    ASSERT_EQ(kept->ByteSize(), t.ByteSize()) << name;
+    EXPECT_EQ(std::memcmp(kept->raw(), t.raw(), t.ByteSize()), 0) << name;
+  }
   // The quantizer's way: the float reference gathered by the calibration
   // pass (in place, in the kernels' layouts) gives the same biases.
   FloatReference from_calibration = FloatReference::For(*prepared);

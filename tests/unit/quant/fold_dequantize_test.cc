@@ -95,5 +95,28 @@ TEST(FoldDequantizeTest, RejectsAMismatchedAxis) {
   EXPECT_EQ(g.nodes.size(), 5u);
 }
 
+TEST(FoldDequantizeTest, DequantizesOneConstantAlongAMiddleAxis) {
+  ir::Graph g;
+  ir::Tensor q(ir::DType::kU8, ir::Shape{2, 3, 2});
+  for (int64_t i = 0; i < q.NumElements(); ++i) q.data<uint8_t>()[i] = static_cast<uint8_t>(40 * i);
+  ir::Tensor zp(ir::DType::kU8, ir::Shape{3});
+  for (int c = 0; c < 3; ++c) zp.data<uint8_t>()[c] = static_cast<uint8_t>(10 + c);
+  g.initializers["q"] = q;
+  g.initializers["s"] = ir::Tensor::FromF32(ir::Shape{3}, std::vector<float>{0.5f, 0.25f, 2.0f});
+  g.initializers["zp"] = zp;
+  g.nodes.push_back(MakeNode("dq", "DequantizeLinear", {"q", "s", "zp"}, {"y"}, {{"axis", int64_t{1}}}));
+  auto y = DequantizeConstant(g, g.nodes[0]);
+  ASSERT_TRUE(y.ok()) << y.status();
+  for (int64_t i = 0; i < q.NumElements(); ++i) {
+    const int64_t c = (i / 2) % 3;
+    const float s = g.initializers.at("s").data<float>()[c];
+    EXPECT_EQ(y->data<float>()[i], static_cast<float>(40 * i % 256 - (10 + c)) * s) << i;
+  }
+  // The activation's dequantizer reads a computed value: not a constant.
+  const ir::Graph conv = QdqConv();
+  EXPECT_EQ(DequantizeConstant(conv, conv.nodes[1]).status().code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace fixpoint::quant
