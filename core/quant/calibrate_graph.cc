@@ -3,13 +3,16 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <span>
+#include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/quant/calibration_session.h"
 #include "core/quant/observed_values.h"
+#include "core/quant/parallel_batches.h"
 #include "core/runtime/session.h"
 #include "core/util/status_macros.h"
 
@@ -26,6 +29,93 @@ absl::Status CheckTensors(const ir::Graph& graph, const std::vector<std::string>
     }
   }
   return absl::OkStatus();
+}
+
+// What one worker of the pass owns.
+struct Worker {
+  std::unique_ptr<runtime::Session> session;
+  std::unique_ptr<CalibrationSession> calibration;
+  FloatReference* reference = nullptr;  // the caller's, or own_reference
+  std::optional<FloatReference> own_reference;
+  std::vector<float> scratch;  // ObservedFloats' reordering buffer
+};
+
+// What the workers share, read-only while they run.
+struct Pass {
+  const io::Dataset& dataset;
+  const std::vector<std::string>& tensors;
+  int64_t total = 0;
+  int64_t batch_size = 0;
+  int64_t reference_images = 0;
+  // With a float reference: the calibrated tensors, then its other ones;
+  // side_of[k] is names[k]'s index in its tensors(), or -1.
+  std::vector<std::string> names;
+  std::vector<int> side_of;
+
+  Pass(const io::Dataset& dataset, const std::vector<std::string>& tensors,
+       const FloatReference* reference)
+      : dataset(dataset), tensors(tensors), names(tensors), side_of(tensors.size(), -1) {
+    for (size_t j = 0; reference != nullptr && j < reference->tensors().size(); ++j) {
+      const std::string& name = reference->tensors()[j];
+      const auto it = std::find(tensors.begin(), tensors.end(), name);
+      if (it != tensors.end()) {
+        side_of[it - tensors.begin()] = static_cast<int>(j);
+      } else {
+        names.push_back(name);
+        side_of.push_back(static_cast<int>(j));
+      }
+    }
+  }
+
+  int64_t BatchImages(int64_t b) const { return std::min(batch_size, total - b * batch_size); }
+
+  // Runs batch `b` on `worker`, observing in place: each tensor right after
+  // the kernel that writes it, in whatever layout that kernel chose (no
+  // extra graph outputs, so no copies and no forced plain layouts).
+  absl::Status RunBatch(Worker& worker, int64_t b) const {
+    const int64_t first = b * batch_size;
+    const int64_t count = BatchImages(b);
+    FP_ASSIGN_OR_RETURN(io::DatasetBatch batch, dataset.Items(first, count));
+    const bool side = first < reference_images && worker.reference != nullptr;
+    auto outputs = worker.session->RunObserved(
+        std::vector<ir::TensorView>{batch.images}, side ? names : tensors,
+        [&](size_t k, const runtime::ObservedValue& value) -> absl::Status {
+          if (k < tensors.size()) {
+            FP_RETURN_IF_ERROR(
+                worker.calibration->Observe(tensors[k], ObservedFloats(value, worker.scratch)));
+          }
+          if (side && side_of[k] >= 0) return worker.reference->Observe(side_of[k], value);
+          return absl::OkStatus();
+        });
+    if (!outputs.ok()) return WithContext(outputs.status(), absl::StrCat("calibration batch ", b));
+    if (side) worker.reference->EndBatch(first, count, *std::move(outputs));
+    return absl::OkStatus();
+  }
+};
+
+// `workers` workers, each with a session of `graph`; worker 0 feeds
+// `calibration` and the caller's reference, the others their own.
+absl::StatusOr<std::vector<Worker>> CreateWorkers(const ir::Graph& graph,
+                                                  const CalibrateOptions& options, int workers,
+                                                  const runtime::SessionOptions& session_options,
+                                                  std::unique_ptr<CalibrationSession> calibration) {
+  std::vector<Worker> state(workers);
+  for (int w = 0; w < workers; ++w) {
+    Worker& worker = state[w];
+    FP_ASSIGN_OR_RETURN(worker.session, runtime::Session::Create(graph, session_options));
+    if (w == 0) {
+      worker.calibration = std::move(calibration);
+      worker.reference = options.float_reference;
+      continue;
+    }
+    FP_ASSIGN_OR_RETURN(worker.calibration,
+                        CalibrationSession::Create(options.method, options.calibrator));
+    if (options.float_reference != nullptr) {
+      worker.own_reference = FloatReference::For(graph);
+      worker.reference = &*worker.own_reference;
+    }
+  }
+  return state;
 }
 
 }  // namespace
@@ -59,61 +149,51 @@ absl::StatusOr<CalibrationResult> CalibrateGraph(const ir::Graph& graph,
   FP_ASSIGN_OR_RETURN(std::unique_ptr<CalibrationSession> calibration,
                       CalibrationSession::Create(options.method, options.calibrator));
   FP_RETURN_IF_ERROR(CheckTensors(graph, tensors));
-  runtime::SessionOptions session_options;
-  session_options.intra_op_threads = options.threads;
-  session_options.optimize = false;  // the caller's graph is what gets calibrated
-  FP_ASSIGN_OR_RETURN(std::unique_ptr<runtime::Session> session,
-                      runtime::Session::Create(graph, session_options));
 
-  const int64_t total =
+  Pass pass(dataset, tensors, options.float_reference);
+  pass.total =
       options.num_images > 0 ? std::min(options.num_images, dataset.size()) : dataset.size();
+  // Equal batches change no range, except where the method averages per
+  // batch; that average is sequential, so it also gets one worker.
+  const bool sequential = calibration->depends_on_batches();
+  pass.batch_size =
+      sequential ? options.batch_size : CalibrationBatchSize(pass.total, options.batch_size);
+  pass.reference_images = options.float_reference_images;
+  const int threads = options.threads > 0
+                          ? options.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  ParallelBatchesOptions parallel;
+  parallel.batches = (pass.total + pass.batch_size - 1) / pass.batch_size;
+  parallel.workers = sequential ? 1 : threads;
+  const int workers = ParallelBatchWorkers(parallel);
+  runtime::SessionOptions session_options;
+  session_options.intra_op_threads = workers == 1 ? options.threads : std::max(1, threads / workers);
+  session_options.optimize = false;  // the caller's graph is what gets calibrated
+  FP_ASSIGN_OR_RETURN(
+      std::vector<Worker> state,
+      CreateWorkers(graph, options, workers, session_options, std::move(calibration)));
+
   CalibrationResult result;
-  std::vector<float> scratch;
-  // Equal batches change no range, except where the method averages per batch.
-  const int64_t batch_size = calibration->depends_on_batches()
-                                 ? options.batch_size
-                                 : CalibrationBatchSize(total, options.batch_size);
-  // With the side observation: the calibrated tensors, then the side's other
-  // ones; side_of[k] is names[k]'s index in side_tensors, or -1.
-  std::vector<std::string> names = tensors;
-  std::vector<int> side_of(tensors.size(), -1);
-  for (size_t j = 0; j < options.side_tensors.size(); ++j) {
-    const auto it = std::find(tensors.begin(), tensors.end(), options.side_tensors[j]);
-    if (it != tensors.end()) {
-      side_of[it - tensors.begin()] = static_cast<int>(j);
-    } else {
-      names.push_back(options.side_tensors[j]);
-      side_of.push_back(static_cast<int>(j));
+  parallel.cancelled = options.cancelled;
+  parallel.done = [&](int64_t b) {
+    result.images += pass.BatchImages(b);
+    if (options.progress) options.progress(result.images, pass.total);
+  };
+  const absl::Status run = RunParallelBatches(
+      parallel, [&](int w, int64_t b) { return pass.RunBatch(state[w], b); });
+  if (absl::IsCancelled(run)) {
+    return absl::CancelledError(absl::StrCat("calibration cancelled after ", result.images,
+                                             " of ", pass.total, " images"));
+  }
+  FP_RETURN_IF_ERROR(run);
+  // In worker order, so that sums come out the same on every run.
+  for (int w = 1; w < workers; ++w) {
+    FP_RETURN_IF_ERROR(state[0].calibration->Merge(std::move(*state[w].calibration)));
+    if (state[0].reference != nullptr) {
+      FP_RETURN_IF_ERROR(state[0].reference->Merge(std::move(*state[w].reference)));
     }
   }
-  for (int64_t first = 0, b = 0; first < total; first += batch_size, ++b) {
-    if (options.cancelled && options.cancelled()) {
-      return absl::CancelledError(
-          absl::StrCat("calibration cancelled after ", first, " of ", total, " images"));
-    }
-    const int64_t count = std::min<int64_t>(batch_size, total - first);
-    FP_ASSIGN_OR_RETURN(io::DatasetBatch batch, dataset.Items(first, count));
-    const bool side = first < options.side_images && options.side_observe;
-    // Each tensor is observed in place, right after the kernel that writes
-    // it, in whatever layout that kernel chose (no extra graph outputs, so
-    // no copies and no forced plain layouts).
-    auto outputs = session->RunObserved(
-        std::vector<ir::TensorView>{batch.images}, side ? names : tensors,
-        [&](size_t k, const runtime::ObservedValue& value) -> absl::Status {
-          if (k < tensors.size()) {
-            FP_RETURN_IF_ERROR(calibration->Observe(tensors[k], ObservedFloats(value, scratch)));
-          }
-          if (side && side_of[k] >= 0) return options.side_observe(side_of[k], value);
-          return absl::OkStatus();
-        });
-    if (!outputs.ok()) {
-      return WithContext(outputs.status(), absl::StrCat("calibration batch ", b));
-    }
-    if (side && options.side_batch) options.side_batch(count, *std::move(outputs));
-    result.images += count;
-    if (options.progress) options.progress(result.images, total);
-  }
-  FP_ASSIGN_OR_RETURN(result.ranges, calibration->Ranges());
+  FP_ASSIGN_OR_RETURN(result.ranges, state[0].calibration->Ranges());
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }
