@@ -35,9 +35,12 @@ absl::Status CheckTensors(const ir::Graph& graph, const std::vector<std::string>
 struct Worker {
   std::unique_ptr<runtime::Session> session;
   std::unique_ptr<CalibrationSession> calibration;
-  FloatReference* reference = nullptr;  // the caller's, or own_reference
-  std::optional<FloatReference> own_reference;
-  std::vector<float> scratch;  // ObservedFloats' reordering buffer
+  FloatReference* callers_reference = nullptr;  // worker 0's
+  std::optional<FloatReference> own_reference;  // the other workers'
+  std::vector<float> scratch;                   // ObservedFloats' reordering buffer
+
+  // The float reference this worker feeds, or null.
+  FloatReference* reference() { return own_reference ? &*own_reference : callers_reference; }
 };
 
 // What the workers share, read-only while they run.
@@ -76,7 +79,8 @@ struct Pass {
     const int64_t first = b * batch_size;
     const int64_t count = BatchImages(b);
     FP_ASSIGN_OR_RETURN(io::DatasetBatch batch, dataset.Items(first, count));
-    const bool side = first < reference_images && worker.reference != nullptr;
+    FloatReference* const reference = worker.reference();
+    const bool side = first < reference_images && reference != nullptr;
     auto outputs = worker.session->RunObserved(
         std::vector<ir::TensorView>{batch.images}, side ? names : tensors,
         [&](size_t k, const runtime::ObservedValue& value) -> absl::Status {
@@ -84,11 +88,11 @@ struct Pass {
             FP_RETURN_IF_ERROR(
                 worker.calibration->Observe(tensors[k], ObservedFloats(value, worker.scratch)));
           }
-          if (side && side_of[k] >= 0) return worker.reference->Observe(side_of[k], value);
+          if (side && side_of[k] >= 0) return reference->Observe(side_of[k], value);
           return absl::OkStatus();
         });
     if (!outputs.ok()) return WithContext(outputs.status(), absl::StrCat("calibration batch ", b));
-    if (side) worker.reference->EndBatch(first, count, *std::move(outputs));
+    if (side) reference->EndBatch(first, count, *std::move(outputs));
     return absl::OkStatus();
   }
 };
@@ -105,15 +109,12 @@ absl::StatusOr<std::vector<Worker>> CreateWorkers(const ir::Graph& graph,
     FP_ASSIGN_OR_RETURN(worker.session, runtime::Session::Create(graph, session_options));
     if (w == 0) {
       worker.calibration = std::move(calibration);
-      worker.reference = options.float_reference;
+      worker.callers_reference = options.float_reference;
       continue;
     }
     FP_ASSIGN_OR_RETURN(worker.calibration,
                         CalibrationSession::Create(options.method, options.calibrator));
-    if (options.float_reference != nullptr) {
-      worker.own_reference = FloatReference::For(graph);
-      worker.reference = &*worker.own_reference;
-    }
+    if (options.float_reference != nullptr) worker.own_reference = FloatReference::For(graph);
   }
   return state;
 }
@@ -189,8 +190,8 @@ absl::StatusOr<CalibrationResult> CalibrateGraph(const ir::Graph& graph,
   // In worker order, so that sums come out the same on every run.
   for (int w = 1; w < workers; ++w) {
     FP_RETURN_IF_ERROR(state[0].calibration->Merge(std::move(*state[w].calibration)));
-    if (state[0].reference != nullptr) {
-      FP_RETURN_IF_ERROR(state[0].reference->Merge(std::move(*state[w].reference)));
+    if (state[w].own_reference) {
+      FP_RETURN_IF_ERROR(options.float_reference->Merge(*std::move(state[w].own_reference)));
     }
   }
   FP_ASSIGN_OR_RETURN(result.ranges, state[0].calibration->Ranges());

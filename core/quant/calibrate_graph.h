@@ -31,12 +31,13 @@ struct CalibrateOptions {
   // CalibrationBatchSize. Exactly this size for a method whose range depends
   // on the batches (Calibrator::DependsOnBatches).
   int batch_size = 32;
-  // Threads in all (0 = all hardware threads): min(threads, batches)
-  // workers, each running its batches on threads / workers threads
-  // (runtime::SessionOptions::intra_op_threads). One worker, with `threads`
-  // per Run, for a method whose range depends on the batches. The ranges do
-  // not depend on it (up to the last bits of pof2-mindiffs' error sums,
-  // which are reproducible for a given thread count).
+  // Threads in all (0 = all hardware threads): the batches are split over
+  // min(threads, batches) workers, each running its batches on
+  // threads / workers threads (runtime::SessionOptions::intra_op_threads);
+  // one worker, with `threads` per Run, for a method whose range depends on
+  // the batches. The workers' summaries merge exactly (counts, extremes);
+  // sums (pof2-mindiffs' errors, the float reference's moments) up to the
+  // order of double additions, which is fixed for a given thread count.
   int threads = 0;
   // After each batch: (images done, images in total), increasing.
   std::function<void(int64_t, int64_t)> progress;
