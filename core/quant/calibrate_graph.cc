@@ -31,9 +31,23 @@ absl::Status CheckTensors(const ir::Graph& graph, const std::vector<std::string>
   return absl::OkStatus();
 }
 
-// What one worker of the pass owns.
+// INVALID_ARGUMENT for a batch size <= 0 or an empty dataset.
+absl::Status CheckSizes(const io::Dataset& dataset, const CalibrateOptions& options) {
+  if (options.batch_size <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("calibration batch size ", options.batch_size, " is not positive"));
+  }
+  if (dataset.size() == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("calibration dataset '", dataset.source_path, "' is empty"));
+  }
+  return absl::OkStatus();
+}
+
+// What one worker of the pass owns. (The runtime session is shared: Run is
+// thread-safe, and one session saves each further worker Create's graph
+// copy and checks, 2 ms for seed_cnn.)
 struct Worker {
-  std::unique_ptr<runtime::Session> session;
   std::unique_ptr<CalibrationSession> calibration;
   FloatReference* callers_reference = nullptr;  // worker 0's
   std::optional<FloatReference> own_reference;  // the other workers'
@@ -45,6 +59,7 @@ struct Worker {
 
 // What the workers share, read-only while they run.
 struct Pass {
+  const runtime::Session& session;
   const io::Dataset& dataset;
   const std::vector<std::string>& tensors;
   int64_t total = 0;
@@ -55,9 +70,13 @@ struct Pass {
   std::vector<std::string> names;
   std::vector<int> side_of;
 
-  Pass(const io::Dataset& dataset, const std::vector<std::string>& tensors,
-       const FloatReference* reference)
-      : dataset(dataset), tensors(tensors), names(tensors), side_of(tensors.size(), -1) {
+  Pass(const runtime::Session& session, const io::Dataset& dataset,
+       const std::vector<std::string>& tensors, const FloatReference* reference)
+      : session(session),
+        dataset(dataset),
+        tensors(tensors),
+        names(tensors),
+        side_of(tensors.size(), -1) {
     for (size_t j = 0; reference != nullptr && j < reference->tensors().size(); ++j) {
       const std::string& name = reference->tensors()[j];
       const auto it = std::find(tensors.begin(), tensors.end(), name);
@@ -81,7 +100,7 @@ struct Pass {
     FP_ASSIGN_OR_RETURN(io::DatasetBatch batch, dataset.Items(first, count));
     FloatReference* const reference = worker.reference();
     const bool side = first < reference_images && reference != nullptr;
-    auto outputs = worker.session->RunObserved(
+    auto outputs = session.RunObserved(
         std::vector<ir::TensorView>{batch.images}, side ? names : tensors,
         [&](size_t k, const runtime::ObservedValue& value) -> absl::Status {
           if (k < tensors.size()) {
@@ -97,24 +116,18 @@ struct Pass {
   }
 };
 
-// `workers` workers, each with a session of `graph`; worker 0 feeds
-// `calibration` and the caller's reference, the others their own.
+// `workers` workers; worker 0 feeds `calibration` and the caller's float
+// reference, the others their own.
 absl::StatusOr<std::vector<Worker>> CreateWorkers(const ir::Graph& graph,
                                                   const CalibrateOptions& options, int workers,
-                                                  const runtime::SessionOptions& session_options,
                                                   std::unique_ptr<CalibrationSession> calibration) {
   std::vector<Worker> state(workers);
-  for (int w = 0; w < workers; ++w) {
-    Worker& worker = state[w];
-    FP_ASSIGN_OR_RETURN(worker.session, runtime::Session::Create(graph, session_options));
-    if (w == 0) {
-      worker.calibration = std::move(calibration);
-      worker.callers_reference = options.float_reference;
-      continue;
-    }
-    FP_ASSIGN_OR_RETURN(worker.calibration,
+  state[0].calibration = std::move(calibration);
+  state[0].callers_reference = options.float_reference;
+  for (int w = 1; w < workers; ++w) {
+    FP_ASSIGN_OR_RETURN(state[w].calibration,
                         CalibrationSession::Create(options.method, options.calibrator));
-    if (options.float_reference != nullptr) worker.own_reference = FloatReference::For(graph);
+    if (options.float_reference != nullptr) state[w].own_reference = FloatReference::For(graph);
   }
   return state;
 }
@@ -139,40 +152,36 @@ absl::StatusOr<CalibrationResult> CalibrateGraph(const ir::Graph& graph,
                                                  const CalibrateOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   if (tensors.empty()) return absl::InvalidArgumentError("no tensor to calibrate");
-  if (options.batch_size <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("calibration batch size ", options.batch_size, " is not positive"));
-  }
-  if (dataset.size() == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("calibration dataset '", dataset.source_path, "' is empty"));
-  }
+  FP_RETURN_IF_ERROR(CheckSizes(dataset, options));
   FP_ASSIGN_OR_RETURN(std::unique_ptr<CalibrationSession> calibration,
                       CalibrationSession::Create(options.method, options.calibrator));
   FP_RETURN_IF_ERROR(CheckTensors(graph, tensors));
 
-  Pass pass(dataset, tensors, options.float_reference);
-  pass.total =
+  const int64_t total =
       options.num_images > 0 ? std::min(options.num_images, dataset.size()) : dataset.size();
   // Equal batches change no range, except where the method averages per
   // batch; that average is sequential, so it also gets one worker.
   const bool sequential = calibration->depends_on_batches();
-  pass.batch_size =
-      sequential ? options.batch_size : CalibrationBatchSize(pass.total, options.batch_size);
-  pass.reference_images = options.float_reference_images;
+  const int64_t batch_size =
+      sequential ? options.batch_size : CalibrationBatchSize(total, options.batch_size);
   const int threads = options.threads > 0
                           ? options.threads
                           : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   ParallelBatchesOptions parallel;
-  parallel.batches = (pass.total + pass.batch_size - 1) / pass.batch_size;
+  parallel.batches = (total + batch_size - 1) / batch_size;
   parallel.workers = sequential ? 1 : threads;
   const int workers = ParallelBatchWorkers(parallel);
   runtime::SessionOptions session_options;
   session_options.intra_op_threads = workers == 1 ? options.threads : std::max(1, threads / workers);
   session_options.optimize = false;  // the caller's graph is what gets calibrated
-  FP_ASSIGN_OR_RETURN(
-      std::vector<Worker> state,
-      CreateWorkers(graph, options, workers, session_options, std::move(calibration)));
+  FP_ASSIGN_OR_RETURN(std::unique_ptr<runtime::Session> session,
+                      runtime::Session::Create(graph, session_options));
+  FP_ASSIGN_OR_RETURN(std::vector<Worker> state,
+                      CreateWorkers(graph, options, workers, std::move(calibration)));
+  Pass pass(*session, dataset, tensors, options.float_reference);
+  pass.total = total;
+  pass.batch_size = batch_size;
+  pass.reference_images = options.float_reference_images;
 
   CalibrationResult result;
   parallel.cancelled = options.cancelled;
