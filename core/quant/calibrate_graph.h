@@ -1,8 +1,8 @@
 // Calibration of a float graph: runs it on dataset batches with the runtime,
 // which hands each tensor to calibrate to a CalibrationSession in place, as
 // soon as it is computed. The batches are split over data-parallel workers
-// (parallel_batches.h), each with its own session and calibrators, merged at
-// the end. Memory is bounded by one batch's intermediate values per worker
+// (parallel_batches.h) that share the runtime session and keep calibrators
+// of their own, merged at the end. Memory is bounded by one batch's intermediate values per worker
 // plus the calibrators' summaries. Thread-compatible; the callbacks are
 // called one at a time, from the worker threads.
 #ifndef FIXPOINT_CORE_QUANT_CALIBRATE_GRAPH_H_
