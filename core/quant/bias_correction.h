@@ -63,8 +63,8 @@ class FloatReference {
   // add (this one's first, so merging in a fixed order is reproducible;
   // equal to one pass over all batches up to the order of double
   // additions), and the batches interleave by first image. INVALID_ARGUMENT
-  // if `other` has other candidates or a batch overlapping one of ours; the
-  // batches are checked before anything changes.
+  // if `other` has other candidates, moments of another geometry or a batch
+  // overlapping one of ours; then nothing changes.
   absl::Status Merge(FloatReference&& other);
 
   // Batches recorded, ordered by first image; after a full pass (merged),
