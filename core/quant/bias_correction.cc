@@ -181,8 +181,47 @@ absl::Status FloatReference::Observe(size_t k, const runtime::ObservedValue& val
 }
 
 void FloatReference::EndBatch(int64_t images, std::vector<ir::Tensor> outputs) {
-  batch_sizes_.push_back(images);
-  outputs_.push_back(std::move(outputs));
+  const int64_t first = first_images_.empty() ? 0 : first_images_.back() + batch_sizes_.back();
+  EndBatch(first, images, std::move(outputs));
+}
+
+void FloatReference::EndBatch(int64_t first_image, int64_t images,
+                              std::vector<ir::Tensor> outputs) {
+  const auto at = std::upper_bound(first_images_.begin(), first_images_.end(), first_image) -
+                  first_images_.begin();
+  first_images_.insert(first_images_.begin() + at, first_image);
+  batch_sizes_.insert(batch_sizes_.begin() + at, images);
+  outputs_.insert(outputs_.begin() + at, std::move(outputs));
+}
+
+absl::Status FloatReference::Merge(FloatReference&& other) {
+  if (other.tensors_ != tensors_ || other.nodes_ != nodes_) {
+    return absl::InvalidArgumentError("float reference: merging one of other candidate nodes");
+  }
+  std::vector<std::pair<int64_t, int64_t>> spans;  // (first image, images)
+  for (const FloatReference* r : {this, &other}) {
+    for (size_t b = 0; b < r->first_images_.size(); ++b) {
+      spans.emplace_back(r->first_images_[b], r->batch_sizes_[b]);
+    }
+  }
+  std::sort(spans.begin(), spans.end());
+  for (size_t k = 1; k < spans.size(); ++k) {
+    if (spans[k - 1].first + spans[k - 1].second > spans[k].first) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("float reference: merging a batch that overlaps image ", spans[k].first));
+    }
+  }
+  // Into a copy, so that a failure leaves this reference as it was.
+  std::vector<InputMoments> moments = moments_;
+  for (size_t m = 0; m < moments.size(); ++m) {
+    FP_RETURN_IF_ERROR(moments[m].Merge(other.moments_[m]));
+  }
+  moments_ = std::move(moments);
+  for (size_t b = 0; b < other.first_images_.size(); ++b) {
+    EndBatch(other.first_images_[b], other.batch_sizes_[b], std::move(other.outputs_[b]));
+  }
+  other = FloatReference();
+  return absl::OkStatus();
 }
 
 const InputMoments* FloatReference::MomentsOf(const std::string& node) const {

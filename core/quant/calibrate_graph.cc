@@ -3,13 +3,16 @@
 #include <algorithm>
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <span>
+#include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/quant/calibration_session.h"
 #include "core/quant/observed_values.h"
+#include "core/quant/parallel_batches.h"
 #include "core/runtime/session.h"
 #include "core/util/status_macros.h"
 
@@ -26,6 +29,107 @@ absl::Status CheckTensors(const ir::Graph& graph, const std::vector<std::string>
     }
   }
   return absl::OkStatus();
+}
+
+// INVALID_ARGUMENT for a batch size <= 0 or an empty dataset.
+absl::Status CheckSizes(const io::Dataset& dataset, const CalibrateOptions& options) {
+  if (options.batch_size <= 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("calibration batch size ", options.batch_size, " is not positive"));
+  }
+  if (dataset.size() == 0) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("calibration dataset '", dataset.source_path, "' is empty"));
+  }
+  return absl::OkStatus();
+}
+
+// What one worker of the pass owns. (The runtime session is shared: Run is
+// thread-safe, and one session saves each further worker Create's graph
+// copy and checks, 2 ms for seed_cnn.)
+struct Worker {
+  std::unique_ptr<CalibrationSession> calibration;
+  FloatReference* callers_reference = nullptr;  // worker 0's
+  std::optional<FloatReference> own_reference;  // the other workers'
+  std::vector<float> scratch;                   // ObservedFloats' reordering buffer
+
+  // The float reference this worker feeds, or null.
+  FloatReference* reference() { return own_reference ? &*own_reference : callers_reference; }
+};
+
+// What the workers share, read-only while they run.
+struct Pass {
+  const runtime::Session& session;
+  const io::Dataset& dataset;
+  const std::vector<std::string>& tensors;
+  int64_t total = 0;
+  int64_t batch_size = 0;
+  int64_t reference_images = 0;
+  // With a float reference: the calibrated tensors, then its other ones;
+  // side_of[k] is names[k]'s index in its tensors(), or -1.
+  std::vector<std::string> names;
+  std::vector<int> side_of;
+
+  Pass(const runtime::Session& session, const io::Dataset& dataset,
+       const std::vector<std::string>& tensors, const FloatReference* reference)
+      : session(session),
+        dataset(dataset),
+        tensors(tensors),
+        names(tensors),
+        side_of(tensors.size(), -1) {
+    for (size_t j = 0; reference != nullptr && j < reference->tensors().size(); ++j) {
+      const std::string& name = reference->tensors()[j];
+      const auto it = std::find(tensors.begin(), tensors.end(), name);
+      if (it != tensors.end()) {
+        side_of[it - tensors.begin()] = static_cast<int>(j);
+      } else {
+        names.push_back(name);
+        side_of.push_back(static_cast<int>(j));
+      }
+    }
+  }
+
+  int64_t BatchImages(int64_t b) const { return std::min(batch_size, total - b * batch_size); }
+
+  // Runs batch `b` on `worker`, observing in place: each tensor right after
+  // the kernel that writes it, in whatever layout that kernel chose (no
+  // extra graph outputs, so no copies and no forced plain layouts).
+  absl::Status RunBatch(Worker& worker, int64_t b) const {
+    const int64_t first = b * batch_size;
+    const int64_t count = BatchImages(b);
+    FP_ASSIGN_OR_RETURN(io::DatasetBatch batch, dataset.Items(first, count));
+    FloatReference* const reference = worker.reference();
+    const bool side = first < reference_images && reference != nullptr;
+    auto outputs = session.RunObserved(
+        std::vector<ir::TensorView>{batch.images}, side ? names : tensors,
+        [&](size_t k, const runtime::ObservedValue& value) -> absl::Status {
+          if (k < tensors.size()) {
+            FP_RETURN_IF_ERROR(
+                worker.calibration->Observe(tensors[k], ObservedFloats(value, worker.scratch)));
+          }
+          if (side && side_of[k] >= 0) return reference->Observe(side_of[k], value);
+          return absl::OkStatus();
+        });
+    if (!outputs.ok()) return WithContext(outputs.status(), absl::StrCat("calibration batch ", b));
+    if (side) reference->EndBatch(first, count, *std::move(outputs));
+    return absl::OkStatus();
+  }
+};
+
+// `workers` workers; worker 0 feeds `calibration` and the caller's float
+// reference, the others their own.
+absl::StatusOr<std::vector<Worker>> CreateWorkers(const ir::Graph& graph,
+                                                  const CalibrateOptions& options, int workers,
+                                                  std::unique_ptr<CalibrationSession> calibration) {
+  std::vector<Worker> state(workers);
+  state[0].calibration = std::move(calibration);
+  state[0].callers_reference = options.float_reference;
+  for (int w = 1; w < workers; ++w) {
+    FP_ASSIGN_OR_RETURN(state[w].calibration,
+                        CalibrationSession::Create(options.method, options.calibrator));
+    if (options.float_reference != nullptr) state[w].own_reference = FloatReference::For(graph);
+  }
+  return state;
 }
 
 }  // namespace
@@ -48,72 +152,58 @@ absl::StatusOr<CalibrationResult> CalibrateGraph(const ir::Graph& graph,
                                                  const CalibrateOptions& options) {
   const auto start = std::chrono::steady_clock::now();
   if (tensors.empty()) return absl::InvalidArgumentError("no tensor to calibrate");
-  if (options.batch_size <= 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("calibration batch size ", options.batch_size, " is not positive"));
-  }
-  if (dataset.size() == 0) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("calibration dataset '", dataset.source_path, "' is empty"));
-  }
+  FP_RETURN_IF_ERROR(CheckSizes(dataset, options));
   FP_ASSIGN_OR_RETURN(std::unique_ptr<CalibrationSession> calibration,
                       CalibrationSession::Create(options.method, options.calibrator));
   FP_RETURN_IF_ERROR(CheckTensors(graph, tensors));
-  runtime::SessionOptions session_options;
-  session_options.intra_op_threads = options.threads;
-  session_options.optimize = false;  // the caller's graph is what gets calibrated
-  FP_ASSIGN_OR_RETURN(std::unique_ptr<runtime::Session> session,
-                      runtime::Session::Create(graph, session_options));
 
   const int64_t total =
       options.num_images > 0 ? std::min(options.num_images, dataset.size()) : dataset.size();
+  // Equal batches change no range, except where the method averages per
+  // batch; that average is sequential, so it also gets one worker.
+  const bool sequential = calibration->depends_on_batches();
+  const int64_t batch_size =
+      sequential ? options.batch_size : CalibrationBatchSize(total, options.batch_size);
+  const int threads = options.threads > 0
+                          ? options.threads
+                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  ParallelBatchesOptions parallel;
+  parallel.batches = (total + batch_size - 1) / batch_size;
+  parallel.workers = sequential ? 1 : threads;
+  const int workers = ParallelBatchWorkers(parallel);
+  runtime::SessionOptions session_options;
+  session_options.intra_op_threads = workers == 1 ? options.threads : std::max(1, threads / workers);
+  session_options.optimize = false;  // the caller's graph is what gets calibrated
+  FP_ASSIGN_OR_RETURN(std::unique_ptr<runtime::Session> session,
+                      runtime::Session::Create(graph, session_options));
+  FP_ASSIGN_OR_RETURN(std::vector<Worker> state,
+                      CreateWorkers(graph, options, workers, std::move(calibration)));
+  Pass pass(*session, dataset, tensors, options.float_reference);
+  pass.total = total;
+  pass.batch_size = batch_size;
+  pass.reference_images = options.float_reference_images;
+
   CalibrationResult result;
-  std::vector<float> scratch;
-  // Equal batches change no range, except where the method averages per batch.
-  const int64_t batch_size = calibration->depends_on_batches()
-                                 ? options.batch_size
-                                 : CalibrationBatchSize(total, options.batch_size);
-  // With the side observation: the calibrated tensors, then the side's other
-  // ones; side_of[k] is names[k]'s index in side_tensors, or -1.
-  std::vector<std::string> names = tensors;
-  std::vector<int> side_of(tensors.size(), -1);
-  for (size_t j = 0; j < options.side_tensors.size(); ++j) {
-    const auto it = std::find(tensors.begin(), tensors.end(), options.side_tensors[j]);
-    if (it != tensors.end()) {
-      side_of[it - tensors.begin()] = static_cast<int>(j);
-    } else {
-      names.push_back(options.side_tensors[j]);
-      side_of.push_back(static_cast<int>(j));
+  parallel.cancelled = options.cancelled;
+  parallel.done = [&](int64_t b) {
+    result.images += pass.BatchImages(b);
+    if (options.progress) options.progress(result.images, pass.total);
+  };
+  const absl::Status run = RunParallelBatches(
+      parallel, [&](int w, int64_t b) { return pass.RunBatch(state[w], b); });
+  if (absl::IsCancelled(run)) {
+    return absl::CancelledError(absl::StrCat("calibration cancelled after ", result.images,
+                                             " of ", pass.total, " images"));
+  }
+  FP_RETURN_IF_ERROR(run);
+  // In worker order, so that sums come out the same on every run.
+  for (int w = 1; w < workers; ++w) {
+    FP_RETURN_IF_ERROR(state[0].calibration->Merge(std::move(*state[w].calibration)));
+    if (state[w].own_reference) {
+      FP_RETURN_IF_ERROR(options.float_reference->Merge(*std::move(state[w].own_reference)));
     }
   }
-  for (int64_t first = 0, b = 0; first < total; first += batch_size, ++b) {
-    if (options.cancelled && options.cancelled()) {
-      return absl::CancelledError(
-          absl::StrCat("calibration cancelled after ", first, " of ", total, " images"));
-    }
-    const int64_t count = std::min<int64_t>(batch_size, total - first);
-    FP_ASSIGN_OR_RETURN(io::DatasetBatch batch, dataset.Items(first, count));
-    const bool side = first < options.side_images && options.side_observe;
-    // Each tensor is observed in place, right after the kernel that writes
-    // it, in whatever layout that kernel chose (no extra graph outputs, so
-    // no copies and no forced plain layouts).
-    auto outputs = session->RunObserved(
-        std::vector<ir::TensorView>{batch.images}, side ? names : tensors,
-        [&](size_t k, const runtime::ObservedValue& value) -> absl::Status {
-          if (k < tensors.size()) {
-            FP_RETURN_IF_ERROR(calibration->Observe(tensors[k], ObservedFloats(value, scratch)));
-          }
-          if (side && side_of[k] >= 0) return options.side_observe(side_of[k], value);
-          return absl::OkStatus();
-        });
-    if (!outputs.ok()) {
-      return WithContext(outputs.status(), absl::StrCat("calibration batch ", b));
-    }
-    if (side && options.side_batch) options.side_batch(count, *std::move(outputs));
-    result.images += count;
-    if (options.progress) options.progress(result.images, total);
-  }
-  FP_ASSIGN_OR_RETURN(result.ranges, calibration->Ranges());
+  FP_ASSIGN_OR_RETURN(result.ranges, state[0].calibration->Ranges());
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return result;
 }

@@ -1,8 +1,10 @@
 // Calibration of a float graph: runs it on dataset batches with the runtime,
 // which hands each tensor to calibrate to a CalibrationSession in place, as
-// soon as it is computed. Memory is bounded by one batch's intermediate
-// values plus the calibrators' summaries.
-// Thread-compatible (the callbacks are called on the calling thread).
+// soon as it is computed. The batches are split over data-parallel workers
+// (parallel_batches.h) that share the runtime session and keep calibrators
+// of their own, merged at the end. Memory is bounded by one batch's intermediate values per worker
+// plus the calibrators' summaries. Thread-compatible; the callbacks are
+// called one at a time, from the worker threads.
 #ifndef FIXPOINT_CORE_QUANT_CALIBRATE_GRAPH_H_
 #define FIXPOINT_CORE_QUANT_CALIBRATE_GRAPH_H_
 
@@ -15,8 +17,8 @@
 #include "absl/status/statusor.h"
 #include "core/io/dataset.h"
 #include "core/ir/graph.h"
+#include "core/quant/bias_correction.h"
 #include "core/quant/calibrator.h"
-#include "core/runtime/session.h"
 
 namespace fixpoint::quant {
 
@@ -29,21 +31,25 @@ struct CalibrateOptions {
   // CalibrationBatchSize. Exactly this size for a method whose range depends
   // on the batches (Calibrator::DependsOnBatches).
   int batch_size = 32;
-  // Threads per Run (runtime::SessionOptions::intra_op_threads; 0 = all).
+  // Threads in all (0 = all hardware threads): the batches are split over
+  // min(threads, batches) workers, each running its batches on
+  // threads / workers threads (runtime::SessionOptions::intra_op_threads);
+  // one worker, with `threads` per Run, for a method whose range depends on
+  // the batches. The workers' summaries merge exactly (counts, extremes);
+  // sums (pof2-mindiffs' errors, the float reference's moments) up to the
+  // order of double additions, which is fixed for a given thread count.
   int threads = 0;
-  // After each batch: (images done, images in total).
+  // After each batch: (images done, images in total), increasing.
   std::function<void(int64_t, int64_t)> progress;
   // Checked before each batch; true aborts with CANCELLED.
   std::function<bool()> cancelled;
-  // Optional second use of the same forward passes (bias correction's float
-  // reference): for each batch that starts before `side_images`,
-  // side_observe(k, value) for each of `side_tensors` (graph inputs or node
-  // outputs, in place like the calibrated ones) and then
-  // side_batch(images, graph outputs).
-  int64_t side_images = 0;
-  std::vector<std::string> side_tensors;
-  std::function<absl::Status(size_t, const runtime::ObservedValue&)> side_observe;
-  std::function<void(int64_t, std::vector<ir::Tensor>)> side_batch;
+  // Optional second use of the same forward passes: bias correction's float
+  // reference, FloatReference::For(graph) with nothing recorded yet, fed the
+  // batches that start before `float_reference_images`. Each worker feeds a
+  // reference of its own; they are merged into this one in worker order
+  // (FloatReference::Merge), so it ends with the batches in dataset order.
+  FloatReference* float_reference = nullptr;
+  int64_t float_reference_images = 0;
 };
 
 struct CalibrationResult {
@@ -64,7 +70,7 @@ int64_t CalibrationBatchSize(int64_t images, int batch_size);
 // optimization). INVALID_ARGUMENT for an empty tensor list, a name that is not
 // a value of the graph, an empty dataset, batch_size <= 0 or an unknown
 // method; CANCELLED when `cancelled` says so; run and calibrator errors carry
-// the batch index.
+// the batch index (of the first batch that failed, whatever the threads).
 absl::StatusOr<CalibrationResult> CalibrateGraph(const ir::Graph& graph,
                                                  const std::vector<std::string>& tensors,
                                                  const io::Dataset& dataset,

@@ -29,6 +29,28 @@ absl::Status CalibrationSession::Observe(absl::string_view tensor, std::span<con
   return WithContext(it->second->Observe(values), absl::StrCat("tensor '", tensor, "'"));
 }
 
+absl::Status CalibrationSession::Merge(CalibrationSession&& other) {
+  if (other.method_ != method_ || !(other.options_ == options_)) {
+    return absl::InvalidArgumentError(absl::StrCat(method_, " calibration: cannot merge a ",
+                                                   other.method_, " session with other options"));
+  }
+  if (depends_on_batches_) {
+    return absl::UnimplementedError(
+        absl::StrCat(method_, " calibration depends on the order of the batches: no merge"));
+  }
+  for (auto& [name, calibrator] : other.calibrators_) {
+    auto it = calibrators_.find(name);
+    if (it == calibrators_.end()) {
+      calibrators_.emplace(name, std::move(calibrator));
+      continue;
+    }
+    FP_RETURN_IF_ERROR(
+        WithContext(it->second->Merge(*calibrator), absl::StrCat("tensor '", name, "'")));
+  }
+  other.calibrators_.clear();
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::map<std::string, TensorRange>> CalibrationSession::Ranges() const {
   if (calibrators_.empty()) {
     return absl::FailedPreconditionError(

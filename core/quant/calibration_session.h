@@ -2,8 +2,9 @@
 // tensors, `Observe(tensor_name, batch)` as batches flow through the float
 // model, then `Ranges()`. Holds one Calibrator per tensor name (created on
 // first sight), so memory is bounded per tensor, not per batch.
-// Thread-compatible: to feed tensors from several threads, guard the session
-// or give each thread its own session and tensors.
+// Thread-compatible: to feed tensors from several threads, guard the session,
+// or give each thread its own session and tensors, or its own session and
+// batches, merged afterwards (Merge).
 #ifndef FIXPOINT_CORE_QUANT_CALIBRATION_SESSION_H_
 #define FIXPOINT_CORE_QUANT_CALIBRATION_SESSION_H_
 
@@ -30,6 +31,14 @@ class CalibrationSession {
   // Feeds one batch of `tensor`'s values to its calibrator. Errors carry the
   // tensor name: "tensor 'conv1': entropy calibration: value nan at ...".
   absl::Status Observe(absl::string_view tensor, std::span<const float> values);
+
+  // Folds in `other`, a session of the same method and options that saw a
+  // disjoint set of batches: per tensor, Calibrator::Merge (a tensor only
+  // `other` saw is taken over). Merging sessions in a fixed order makes the
+  // ranges reproducible (see Calibrator::Merge). INVALID_ARGUMENT for
+  // another method or options; UNIMPLEMENTED if depends_on_batches(). On
+  // error this session may hold some of `other`'s tensors merged.
+  absl::Status Merge(CalibrationSession&& other);
 
   // The range of every observed tensor, by name, computed on up to one
   // thread per core. FAILED_PRECONDITION naming the tensor if one has seen

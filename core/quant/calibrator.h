@@ -3,7 +3,8 @@
 // the range to quantize that tensor with. Every method streams: it keeps a
 // bounded summary (min/max, or a fixed-size histogram), never the values.
 // Calibrators are thread-compatible: use one per tensor per thread, or guard
-// it; const methods may run concurrently.
+// it; const methods may run concurrently. Summaries of disjoint batches
+// merge (Merge), so that several threads can calibrate one tensor.
 #ifndef FIXPOINT_CORE_QUANT_CALIBRATOR_H_
 #define FIXPOINT_CORE_QUANT_CALIBRATOR_H_
 
@@ -48,6 +49,8 @@ struct CalibratorOptions {
   int num_bins = 2048;
   // moving-average-minmax: min += c * (batch_min - min), c in (0, 1].
   double averaging_constant = 0.01;
+
+  friend bool operator==(const CalibratorOptions&, const CalibratorOptions&) = default;
 };
 
 // Observes one tensor's values and proposes its quantization range.
@@ -64,6 +67,17 @@ class Calibrator {
   // The range for everything observed so far; may be called repeatedly.
   // FAILED_PRECONDITION if nothing was observed.
   virtual absl::StatusOr<TensorRange> Range() const = 0;
+
+  // Folds in everything `other` observed, for data-parallel calibration:
+  // `other` is a calibrator of the same method and options that saw a
+  // disjoint set of batches. Afterwards Range() is what one calibrator that
+  // saw both sets would return (histogram counts and extremes exactly; sums
+  // that pof2-mindiffs keeps up to the order of double additions, so merge
+  // in a fixed order to reproduce results). `other` may have seen nothing.
+  // INVALID_ARGUMENT if `other` is another method or has other options;
+  // UNIMPLEMENTED where the range depends on the order of the batches
+  // (DependsOnBatches: moving-average-minmax). On error, unchanged.
+  virtual absl::Status Merge(const Calibrator& other) = 0;
 
   // The registry name, e.g. "entropy".
   virtual std::string Method() const = 0;
@@ -89,6 +103,10 @@ std::vector<std::string> CalibrationMethods();
 // "<method> calibration: value <v> at index <i> of the batch is not finite".
 // For calibrator implementations.
 absl::Status CheckFinite(absl::string_view method, std::span<const float> values);
+
+// INVALID_ARGUMENT "<method> calibration: cannot merge a <other's method>
+// calibrator with other options" (Merge's error). For implementations.
+absl::Status MergeMismatchError(absl::string_view method, const Calibrator& other);
 
 }  // namespace fixpoint::quant
 

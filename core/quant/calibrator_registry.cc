@@ -71,4 +71,9 @@ absl::Status CheckFinite(absl::string_view method, std::span<const float> values
   return absl::OkStatus();
 }
 
+absl::Status MergeMismatchError(absl::string_view method, const Calibrator& other) {
+  return absl::InvalidArgumentError(absl::StrFormat(
+      "%s calibration: cannot merge a %s calibrator with other options", method, other.Method()));
+}
+
 }  // namespace fixpoint::quant

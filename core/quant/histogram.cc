@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cassert>
 #include <cmath>
+#include <optional>
 
 #if defined(__AVX2__)
 #include <immintrin.h>
@@ -56,6 +57,46 @@ void Histogram::Add(std::span<const float> values, const ValueScan& scan) {
     sums_[j] += x;
     sum_squares_ += static_cast<double>(x) * x;
   }
+}
+
+absl::Status Histogram::Merge(const Histogram& other) {
+  if (other.bins_per_side_ != bins_per_side_ || other.track_sums_ != track_sums_) {
+    return absl::InvalidArgumentError(absl::StrFormat(
+        "histogram merge: %d bins per side%s into %d%s", other.bins_per_side_,
+        other.track_sums_ ? " with sums" : "", bins_per_side_, track_sums_ ? " with sums" : ""));
+  }
+  if (other.empty()) return absl::OkStatus();
+  min_ = empty() ? other.min_ : std::min(min_, other.min_);
+  max_ = empty() ? other.max_ : std::max(max_, other.max_);
+  total_count_ += other.total_count_;
+  zero_count_ += other.zero_count_;
+  if (other.range_ == 0.0) {  // only zeros: they go where Add would put them
+    if (range_ == 0.0) {
+      pending_zeros_ += other.pending_zeros_;
+    } else {
+      counts_[bins_per_side_] += other.pending_zeros_;
+    }
+    return absl::OkStatus();
+  }
+  if (range_ == 0.0) {  // take other's range, then bin our zeros as Add would
+    range_ = other.range_;
+    range_exponent_ = other.range_exponent_;
+    counts_[bins_per_side_] += pending_zeros_;
+    pending_zeros_ = 0;
+  }
+  while (range_ < other.range_) DoubleRange();
+  // Other's bins at our range: pair merges of a copy if it is narrower.
+  std::optional<Histogram> widened;
+  if (other.range_ < range_) {
+    widened.emplace(other);
+    while (widened->range_ < range_) widened->DoubleRange();
+  }
+  const Histogram& same_range = widened ? *widened : other;
+  const size_t bins = 2 * static_cast<size_t>(bins_per_side_);
+  for (size_t j = 0; j < bins; ++j) counts_[j] += same_range.counts_[j];
+  for (size_t j = 0; j < sums_.size(); ++j) sums_[j] += same_range.sums_[j];
+  sum_squares_ += other.sum_squares_;
+  return absl::OkStatus();
 }
 
 void Histogram::CountNonZeros(std::span<const float> values) {

@@ -44,6 +44,14 @@ class Histogram {
   void Add(std::span<const float> values);
   // The same, given ScanValues(values) (finite) from the caller.
   void Add(std::span<const float> values, const ValueScan& scan);
+  // Adds everything `other` saw: afterwards this histogram equals one that
+  // saw both sets of values (counts, zeros, min and max exactly; with
+  // track_sums, sums added, so equal up to the order of double additions).
+  // The narrower one is brought to the wider range by the pair merges Add
+  // uses, so the result still equals binning every value against the final
+  // range. INVALID_ARGUMENT unless both have the same bins_per_side and
+  // track_sums.
+  absl::Status Merge(const Histogram& other);
 
   int64_t total_count() const { return total_count_; }
   // Values exactly 0 (they sit in the bin [0, w)).

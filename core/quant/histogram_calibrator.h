@@ -23,6 +23,16 @@ class HistogramCalibrator : public Calibrator {
     return absl::OkStatus();
   }
 
+  // Adds `other`'s histogram (Histogram::Merge): exact, so the range is
+  // the one of a calibrator that saw both.
+  absl::Status Merge(const Calibrator& base) final {
+    const auto* other = dynamic_cast<const HistogramCalibrator*>(&base);
+    if (other == nullptr || other->Method() != Method() || !(other->options_ == options_)) {
+      return MergeMismatchError(Method(), base);
+    }
+    return histogram_.Merge(other->histogram_);
+  }
+
   // FAILED_PRECONDITION before any value; [0, 0] for all-zero data; otherwise
   // what the method picks from the histogram.
   absl::StatusOr<TensorRange> Range() const final {

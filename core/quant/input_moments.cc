@@ -184,6 +184,19 @@ absl::Status InputMoments::AddObserved(const runtime::ObservedValue& value) {
   return absl::OkStatus();
 }
 
+absl::Status InputMoments::Merge(const InputMoments& other) {
+  const auto geometry = [](const InputMoments& m) {
+    return std::tie(m.conv_, m.trans_a_, m.trans_b_, m.channels_, m.h_, m.w_, m.oh_, m.ow_, m.kh_,
+                    m.kw_, m.sh_, m.sw_, m.dh_, m.dw_, m.ph_, m.pw_, m.group_);
+  };
+  if (geometry(other) != geometry(*this) || other.sums_.size() != sums_.size()) {
+    return absl::InvalidArgumentError("input moments: merging the moments of another geometry");
+  }
+  for (size_t i = 0; i < sums_.size(); ++i) sums_[i] += other.sums_[i];
+  rows_ += other.rows_;
+  return absl::OkStatus();
+}
+
 absl::StatusOr<std::vector<double>> InputMoments::Means(const ir::Tensor& weight) const {
   if (rows_ == 0) return absl::FailedPreconditionError("input moments: nothing added");
   if (weight.dtype() != ir::DType::kF32) {

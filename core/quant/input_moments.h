@@ -36,6 +36,11 @@ class InputMoments {
   // or channel-blocked f32.
   absl::Status AddObserved(const runtime::ObservedValue& value);
 
+  // Adds everything `other` (For the same node) has added: the sums add,
+  // this one's first, so merging in a fixed order is reproducible.
+  // INVALID_ARGUMENT if `other` summarizes another geometry; then unchanged.
+  absl::Status Merge(const InputMoments& other);
+
   // E[W x] per output channel over everything added, for `weight` in the
   // node's weight layout. FAILED_PRECONDITION before any Add;
   // INVALID_ARGUMENT if `weight` does not fit.

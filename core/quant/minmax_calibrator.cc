@@ -52,6 +52,24 @@ class MinMaxCalibrator final : public Calibrator {
     return absl::OkStatus();
   }
 
+  absl::Status Merge(const Calibrator& base) override {
+    const auto* other = dynamic_cast<const MinMaxCalibrator*>(&base);
+    if (other == nullptr || other->moving_average_ != moving_average_ ||
+        other->symmetric_ != symmetric_ || other->averaging_constant_ != averaging_constant_) {
+      return MergeMismatchError(Method(), base);
+    }
+    if (moving_average_) {
+      return absl::UnimplementedError(
+          "moving-average-minmax calibration: the average depends on the order of the batches, "
+          "so it cannot be merged");
+    }
+    if (!other->observed_) return absl::OkStatus();
+    min_ = observed_ ? std::min(min_, other->min_) : other->min_;
+    max_ = observed_ ? std::max(max_, other->max_) : other->max_;
+    observed_ = true;
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<TensorRange> Range() const override {
     if (!observed_) {
       return absl::FailedPreconditionError(

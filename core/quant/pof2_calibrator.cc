@@ -81,6 +81,19 @@ class Pof2Calibrator final : public Calibrator {
     return absl::OkStatus();
   }
 
+  absl::Status Merge(const Calibrator& base) override {
+    const auto* other = dynamic_cast<const Pof2Calibrator*>(&base);
+    if (other == nullptr || other->min_diffs_ != min_diffs_) {
+      return MergeMismatchError(Method(), base);
+    }
+    if (!other->observed_) return absl::OkStatus();
+    if (histogram_ != nullptr) FP_RETURN_IF_ERROR(histogram_->Merge(*other->histogram_));
+    min_ = observed_ ? std::min(min_, other->min_) : other->min_;
+    max_ = observed_ ? std::max(max_, other->max_) : other->max_;
+    observed_ = true;
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<TensorRange> Range() const override {
     if (!observed_) {
       return absl::FailedPreconditionError(

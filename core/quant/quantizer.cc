@@ -145,14 +145,8 @@ absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Datase
   std::optional<FloatReference> reference;
   if (options.bias_correction != BiasCorrectionMode::kOff && !plan.calibrated.empty()) {
     reference = FloatReference::For(prepared);
-    calibrate.side_images = BiasCorrectionImages(prepared, options.num_images);
-    calibrate.side_tensors = reference->tensors();
-    calibrate.side_observe = [&](size_t k, const runtime::ObservedValue& value) {
-      return reference->Observe(k, value);
-    };
-    calibrate.side_batch = [&](int64_t images, std::vector<ir::Tensor> outputs) {
-      reference->EndBatch(images, std::move(outputs));
-    };
+    calibrate.float_reference = &*reference;
+    calibrate.float_reference_images = BiasCorrectionImages(prepared, options.num_images);
   }
   std::map<std::string, TensorRange> ranges;
   if (!plan.calibrated.empty()) {

@@ -362,14 +362,8 @@ TEST(BiasCorrectionTest, MatchesLayerByLayerReference) {
   FloatReference from_calibration = FloatReference::For(*prepared);
   CalibrateOptions side = co;
   side.batch_size = 16;
-  side.side_images = calib.size();
-  side.side_tensors = from_calibration.tensors();
-  side.side_observe = [&](size_t k, const runtime::ObservedValue& v) {
-    return from_calibration.Observe(k, v);
-  };
-  side.side_batch = [&](int64_t n, std::vector<ir::Tensor> out) {
-    from_calibration.EndBatch(n, std::move(out));
-  };
+  side.float_reference = &from_calibration;
+  side.float_reference_images = calib.size();
   ASSERT_TRUE(CalibrateGraph(*prepared, plan->calibrated, calib, side).ok());
   EXPECT_EQ(from_calibration.batch_sizes(), (std::vector<int64_t>{16, 16, 16}));
   ir::Graph via_reference = *prepared;

@@ -1,5 +1,5 @@
 // The streaming histogram: binning, |x| folding, exact growth by merging
-// bin pairs, zeros before the range is known.
+// bin pairs, zeros before the range is known, merging two histograms.
 #include "core/quant/histogram.h"
 
 #include <gmock/gmock.h>
@@ -158,6 +158,66 @@ TEST(HistogramTest, CountsExactZeros) {
   h.Add(std::vector<float>{0.0f, 0.6f, 1e-30f, -0.5f, 0.0f, 0.0f, 0.0f, 0.0f, 0.0f, 0.3f});
   EXPECT_EQ(h.zero_count(), 8);
   EXPECT_EQ(h.SignedCounts()[4], 9);  // the zeros and 1e-30 in [0, w)
+}
+
+// Everything a merge must carry over, compared with a histogram that saw
+// all the values; sums up to the order of additions.
+void ExpectSameHistogram(const Histogram& got, const Histogram& want) {
+  EXPECT_EQ(got.range(), want.range());
+  EXPECT_EQ(got.range_exponent(), want.range_exponent());
+  EXPECT_EQ(got.SignedCounts(), want.SignedCounts());
+  EXPECT_EQ(got.total_count(), want.total_count());
+  EXPECT_EQ(got.zero_count(), want.zero_count());
+  EXPECT_EQ(got.empty(), want.empty());
+  if (!want.empty()) {
+    EXPECT_EQ(got.min(), want.min());
+    EXPECT_EQ(got.max(), want.max());
+  }
+  ASSERT_EQ(got.SignedSums().size(), want.SignedSums().size());
+  for (size_t j = 0; j < want.SignedSums().size(); ++j) {
+    EXPECT_NEAR(got.SignedSums()[j], want.SignedSums()[j],
+                1e-12 * (1 + std::fabs(want.SignedSums()[j])))
+        << j;
+  }
+  EXPECT_NEAR(got.sum_squares(), want.sum_squares(), 1e-12 * want.sum_squares());
+}
+
+TEST(HistogramTest, MergeEqualsSeeingEverything) {
+  // Ranges 2^0, 2^6 and 2^3, negative data, zeros before and after the
+  // range is known, a batch of zeros only.
+  const std::vector<float> a = Linspace(-0.9, 0.7, 501);
+  std::vector<float> b = Linspace(-40.0, 3.0, 777);
+  b.push_back(0.0f);
+  const std::vector<float> c = Linspace(-5.0, -0.01, 333);
+  const std::vector<float> zeros(17, 0.0f);
+  const std::vector<std::vector<std::vector<float>>> splits[] = {
+      {{a, c}, {b}}, {{b}, {a, c}}, {{zeros, a}, {zeros, b}}, {{zeros}, {c, zeros}},
+      {{c}, {zeros}}, {{zeros}, {zeros}}, {{}, {a}}, {{a}, {}}, {{}, {}}};
+  for (bool sums : {false, true}) {
+    for (const auto& split : splits) {
+      Histogram all(256, sums), first(256, sums), second(256, sums);
+      for (const auto& batch : split[0]) {
+        first.Add(batch);
+        all.Add(batch);
+      }
+      for (const auto& batch : split[1]) {
+        second.Add(batch);
+        all.Add(batch);
+      }
+      ASSERT_TRUE(first.Merge(second).ok());
+      SCOPED_TRACE(::testing::Message() << "sums " << sums << ", batches " << split[0].size()
+                                        << " + " << split[1].size());
+      ExpectSameHistogram(first, all);
+      // Zeros seen before the range was known are still counted.
+      EXPECT_EQ(first.SignedCounts()[256], all.SignedCounts()[256]);
+    }
+  }
+}
+
+TEST(HistogramTest, MergeRefusesAnotherShape) {
+  Histogram h(4), wider(8), with_sums(4, /*track_sums=*/true);
+  EXPECT_EQ(h.Merge(wider).code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(h.Merge(with_sums).code(), absl::StatusCode::kInvalidArgument);
 }
 
 }  // namespace

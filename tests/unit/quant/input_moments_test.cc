@@ -1,11 +1,13 @@
 // InputMoments: E[W x] per output channel from the input's sums must equal
 // the mean of the node's actual bias-less output (reference kernels) for
 // every Conv geometry — strides, pads, dilations, groups, 1-D — and Gemm
-// layout, including an int8 input given with its scale and zero point.
+// layout, including an int8 input given with its scale and zero point; and
+// moments merged from two halves of the batches equal those of all of them.
 #include "core/quant/input_moments.h"
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 #include <string>
 #include <vector>
@@ -186,6 +188,49 @@ TEST(InputMomentsTest, RejectsWhatItCannotSummarize) {
   EXPECT_EQ(m->Add(wrong.view()).code(), absl::StatusCode::kInvalidArgument);
   ir::Tensor f(ir::DType::kF32, ir::Shape{2, 2, 4, 4});
   EXPECT_EQ(m->AddQuantized(f.view(), 0.5f, 3).code(), absl::StatusCode::kInvalidArgument);
+}
+
+// Data-parallel passes sum batches on several threads and merge: the same
+// means up to the order of double additions; another geometry is refused.
+TEST(InputMomentsTest, MergeEqualsAddingEverything) {
+  ir::Graph g;
+  g.inputs.push_back({"x", ir::DType::kF32, ir::Shape{3, 4, 7, 7}});
+  g.outputs.push_back({"y", ir::DType::kF32, {}});
+  std::mt19937 rng(21);
+  g.initializers["w"] = RandomF32(ir::Shape{5, 4, 3, 3}, rng);
+  g.nodes.push_back(MakeNode("conv", "Conv", {"x", "w"}, {"y"},
+                             {{"pads", std::vector<int64_t>{1, 1, 1, 1}}}));
+  ASSERT_TRUE(ir::InferShapes(g).ok());
+  auto all = InputMoments::For(g, g.nodes[0]);
+  auto even = InputMoments::For(g, g.nodes[0]);
+  auto odd = InputMoments::For(g, g.nodes[0]);
+  ASSERT_TRUE(all.ok() && even.ok() && odd.ok());
+  for (int batch = 0; batch < 5; ++batch) {
+    const ir::Tensor x = RandomF32(ir::Shape{3, 4, 7, 7}, rng, 0.0f, 2.0f);
+    ASSERT_TRUE(all->Add(x.view()).ok());
+    ASSERT_TRUE((batch % 2 == 0 ? *even : *odd).Add(x.view()).ok());
+  }
+  ASSERT_TRUE(even->Merge(*odd).ok());
+  auto want = all->Means(g.initializers.at("w"));
+  auto got = even->Means(g.initializers.at("w"));
+  ASSERT_TRUE(want.ok() && got.ok());
+  ASSERT_EQ(got->size(), want->size());
+  for (size_t k = 0; k < want->size(); ++k) {
+    EXPECT_NEAR((*got)[k], (*want)[k], 1e-12 * std::abs((*want)[k])) << "channel " << k;
+  }
+
+  ir::Graph gemm;
+  gemm.inputs.push_back({"x", ir::DType::kF32, ir::Shape{2, 4}});
+  gemm.outputs.push_back({"y", ir::DType::kF32, {}});
+  gemm.initializers["w"] = RandomF32(ir::Shape{4, 3}, rng);
+  gemm.nodes.push_back(MakeNode("fc", "Gemm", {"x", "w"}, {"y"}));
+  ASSERT_TRUE(ir::InferShapes(gemm).ok());
+  auto other = InputMoments::For(gemm, gemm.nodes[0]);
+  ASSERT_TRUE(other.ok());
+  EXPECT_EQ(even->Merge(*other).code(), absl::StatusCode::kInvalidArgument);
+  auto unchanged = even->Means(g.initializers.at("w"));
+  ASSERT_TRUE(unchanged.ok());
+  EXPECT_EQ(*unchanged, *got);
 }
 
 }  // namespace
