@@ -17,7 +17,7 @@
 #include "absl/status/statusor.h"
 #include "core/io/dataset.h"
 #include "core/ir/graph.h"
-#include "core/quant/bias_correction.h"
+#include "core/quant/float_reference.h"
 #include "core/quant/calibrator.h"
 
 namespace fixpoint::quant {

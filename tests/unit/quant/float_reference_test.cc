@@ -11,7 +11,7 @@
 #include <utility>
 #include <vector>
 
-#include "core/quant/bias_correction.h"
+#include "core/quant/float_reference.h"
 #include "core/runtime/session.h"
 #include "tests/unit/quant/bundled_model.h"
 
