@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <tuple>
+#include <type_traits>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -89,7 +90,7 @@ namespace {
 
 // Adds element (n, i) of the [rows, size] values at `v` to sum[i] (or, with
 // `transposed`, element (i, n) of [size, rows]). The plain case runs over
-// contiguous rows, which the compiler vectorises.
+// contiguous pieces of rows, which the compiler vectorises.
 template <typename T>
 void SumRows(const void* v, int64_t rows, int64_t size, bool transposed, std::vector<float>& sum) {
   const T* p = static_cast<const T*>(v);
@@ -100,9 +101,26 @@ void SumRows(const void* v, int64_t rows, int64_t size, bool transposed, std::ve
     }
     return;
   }
-  for (int64_t n = 0; n < rows; ++n) {
-    const T* row = p + n * size;
-    for (int64_t i = 0; i < size; ++i) s[i] += static_cast<float>(row[i]);
+  // Columns in blocks whose accumulators stay in L1 across all the rows
+  // (a whole row of sums, 50 KB for a 16 x 28 x 28 input, does not);
+  // integers accumulate exactly in int32 (255 * rows < 2^31).
+  using Acc = std::conditional_t<std::is_integral_v<T>, int32_t, float>;
+  constexpr int64_t kBlock = 2048;
+  Acc acc[kBlock];
+  for (int64_t begin = 0; begin < size; begin += kBlock) {
+    const int64_t width = std::min(kBlock, size - begin);
+    std::fill_n(acc, width, Acc{0});
+    for (int64_t n = 0; n < rows; ++n) {
+      const T* row = p + n * size + begin;
+      // Fixed-length pieces: GCC's -O2 cost model vectorises only loops of
+      // a known trip count.
+      int64_t i = 0;
+      for (; i + 32 <= width; i += 32) {
+        for (int64_t j = 0; j < 32; ++j) acc[i + j] += static_cast<Acc>(row[i + j]);
+      }
+      for (; i < width; ++i) acc[i] += static_cast<Acc>(row[i]);
+    }
+    for (int64_t i = 0; i < width; ++i) s[begin + i] += static_cast<float>(acc[i]);
   }
 }
 
