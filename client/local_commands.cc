@@ -34,7 +34,7 @@ ABSL_FLAG(std::string, preprocess, "",
           "preprocessing spec, e.g. layout=nchw,scale=0.0039215686,mean=0,std=1,shape=1x28x28 "
           "(default: pixels/255, 1x28x28, NCHW)");
 ABSL_FLAG(int, batch, 64, "batch size");
-ABSL_FLAG(int, threads, 0, "intra-op threads (0 = all cores)");
+ABSL_FLAG(int, threads, 0, "threads to compute with: kernels, calibration workers (0 = all cores)");
 ABSL_FLAG(int64_t, limit, 0,
           "eval: evaluate at most this many items (0 = all); jobs list: at most this many jobs "
           "(0 = the server's default, 100)");

@@ -63,7 +63,9 @@ struct QuantizeOptions {
   QuantSelection selection;
   int64_t num_images = 1000;  // first items of the dataset; 0 = all
   int batch_size = 32;
-  int threads = 0;  // per calibration Run; 0 = all hardware threads
+  // Threads for the calibration pass (data-parallel workers) and bias
+  // correction's runs; 0 = all hardware threads.
+  int threads = 0;
   // After each calibration batch: (images done, total).
   std::function<void(int64_t, int64_t)> progress;
   // Checked before each calibration batch; true aborts with CANCELLED.
