@@ -51,12 +51,8 @@ void Histogram::Add(std::span<const float> values, const ValueScan& scan) {
     counts_[bins_per_side_] += scan.zeros;
     return;
   }
-  for (float x : values) {
-    const size_t j = Index(x);
-    ++counts_[j];
-    sums_[j] += x;
-    sum_squares_ += static_cast<double>(x) * x;
-  }
+  AddNonZerosWithSums(values);
+  counts_[bins_per_side_] += scan.zeros;
 }
 
 absl::Status Histogram::Merge(const Histogram& other) {
@@ -99,12 +95,14 @@ absl::Status Histogram::Merge(const Histogram& other) {
   return absl::OkStatus();
 }
 
-void Histogram::CountNonZeros(std::span<const float> values) {
+template <typename Visit>
+void Histogram::ForEachIndex(std::span<const float> values, Visit visit) {
   const size_t trash = 2 * static_cast<size_t>(bins_per_side_);
   size_t i = 0;
 #if defined(__AVX2__)
   // Index() eight at a time: x * n / T is exact in double (T is a power of
-  // two), so floor() bins exactly as the scalar code does.
+  // two), so floor() bins exactly as the scalar code does. Zeros get the
+  // trash slots, which the visitor tells apart (index >= 2 n).
   const __m256d to_bins = _mm256_set1_pd(bins_per_side_ / range_);
   const __m256d lowest = _mm256_set1_pd(-bins_per_side_);
   const __m256d highest = _mm256_set1_pd(bins_per_side_ - 1);
@@ -124,12 +122,49 @@ void Histogram::CountNonZeros(std::span<const float> values) {
     const __m256i is_zero = _mm256_castps_si256(_mm256_cmp_ps(x, zero, _CMP_EQ_OQ));
     j = _mm256_blendv_epi8(j, trash_slots, is_zero);
     _mm256_store_si256(reinterpret_cast<__m256i*>(index), j);
-    for (int32_t k : index) ++counts_[static_cast<size_t>(k)];
+    for (int k = 0; k < 8; ++k) visit(static_cast<size_t>(index[k]), values[i + k]);
   }
 #endif
   for (; i < values.size(); ++i) {
-    if (values[i] != 0.0f) ++counts_[Index(values[i])];
+    visit(values[i] != 0.0f ? Index(values[i]) : trash + i % kTrashSlots, values[i]);
   }
+}
+
+void Histogram::CountNonZeros(std::span<const float> values) {
+  ForEachIndex(values, [this](size_t j, float) { ++counts_[j]; });
+}
+
+namespace {
+
+// sum of x^2 in double, in eight partial sums (a single running sum is a
+// chain of dependent additions; the order only moves the last bits, and
+// pof2-mindiffs adds the same sum of squares to every candidate's error).
+double SumOfSquares(std::span<const float> values) {
+  double partial[8] = {0, 0, 0, 0, 0, 0, 0, 0};
+  size_t i = 0;
+  for (; i + 8 <= values.size(); i += 8) {
+    for (int k = 0; k < 8; ++k) {
+      const double x = values[i + k];
+      partial[k] += x * x;
+    }
+  }
+  for (; i < values.size(); ++i) partial[i % 8] += static_cast<double>(values[i]) * values[i];
+  return ((partial[0] + partial[1]) + (partial[2] + partial[3])) +
+         ((partial[4] + partial[5]) + (partial[6] + partial[7]));
+}
+
+}  // namespace
+
+void Histogram::AddNonZerosWithSums(std::span<const float> values) {
+  // Per-bin sums in value order, as the one-value-at-a-time loop did: the
+  // same to the last bit. Zeros add nothing; the caller counts them.
+  const size_t trash = 2 * static_cast<size_t>(bins_per_side_);
+  ForEachIndex(values, [this, trash](size_t j, float x) {
+    if (j >= trash) return;
+    ++counts_[j];
+    sums_[j] += x;
+  });
+  sum_squares_ += SumOfSquares(values);
 }
 
 void Histogram::DoubleRange() {

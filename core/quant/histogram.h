@@ -85,6 +85,12 @@ class Histogram {
   // Counts `values` into counts_ (range_ > 0 and covering them), zeros
   // excepted: the caller adds those to bin [0, w) in one step.
   void CountNonZeros(std::span<const float> values);
+  // The same, also adding to the per-bin sums and the sum of squares.
+  void AddNonZerosWithSums(std::span<const float> values);
+  // visit(array index, value) for each value in order; zeros get an index
+  // of a trash slot (>= 2 n) instead of their bin's.
+  template <typename Visit>
+  void ForEachIndex(std::span<const float> values, Visit visit);
 
   const int bins_per_side_;
   const bool track_sums_;
