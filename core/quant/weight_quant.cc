@@ -59,13 +59,21 @@ int WeightFixPos(const ir::Tensor& w, bool min_diffs) {
   int pos = std::clamp(NonOverflowFixPos(lo, hi), -127, kMaxFixPos);
   if (min_diffs && pos != kMaxFixPos) {
     pos = MinDiffsFixPos(pos, [&](int c) {
+      // DequantizeValue(QuantizeValue(v, params), params) inlined (finite
+      // values: no NaN case), the division by the power-of-two scale as the
+      // same exact product, and the squared errors in four partial sums: a
+      // loop without calls or one long chain of dependent additions.
       const QuantParams params = Pof2Params(c);
-      double error = 0.0;
+      const float scale = params.scale, inverse = std::ldexp(1.0f, c);
+      const double qmin = params.qmin, qmax = params.qmax;
+      double error[4] = {0, 0, 0, 0};
       for (int64_t i = 0; i < n; ++i) {
-        const double d = v[i] - DequantizeValue(QuantizeValue(v[i], params), params);
-        error += d * d;
+        const double rounded = RoundHalfEven(v[i] * inverse);  // zero point 0
+        const float q = static_cast<float>(std::clamp(rounded, qmin, qmax));
+        const double d = v[i] - q * scale;
+        error[i % 4] += d * d;
       }
-      return error;
+      return (error[0] + error[1]) + (error[2] + error[3]);
     });
   }
   return pos;
