@@ -173,7 +173,9 @@ class QdqBuilder {
     if (scheme == WeightScheme::kSymmetricPerChannel && w.shape().rank() < 2) {
       scheme = WeightScheme::kSymmetricPerTensor;
     }
-    FP_ASSIGN_OR_RETURN(QuantizedWeight q, QuantizeWeight(w, axis, scheme));
+    FP_ASSIGN_OR_RETURN(QuantizedWeight q, options_.weight_cache != nullptr
+                                               ? options_.weight_cache->Quantize(name, w, axis, scheme)
+                                               : QuantizeWeight(w, axis, scheme));
     WeightEntry entry;
     entry.scales = q.scales;
     entry.dequantized = AddConstantDequantize(name, std::move(q.values), q.scales, axis);

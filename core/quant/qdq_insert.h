@@ -56,6 +56,8 @@ struct QdqOptions {
   // Biases of Conv/Gemm as int32 (when the node's input 0 and weight are
   // quantized; a Gemm only with alpha = beta = 1 and a 1-D C).
   bool quantize_bias = true;
+  // Optional: quantized weights reused across calls (see WeightQuantCache).
+  WeightQuantCache* weight_cache = nullptr;
 };
 
 // The QDQ graph: `prepared` (value_info inferred) with Q/DQ inserted for

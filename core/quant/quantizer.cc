@@ -169,6 +169,8 @@ absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Datase
     qdq.weights = options.per_channel_weights ? WeightScheme::kSymmetricPerChannel
                                               : WeightScheme::kSymmetricPerTensor;
   }
+  WeightQuantCache weight_cache;  // bias correction rewrites the model twice
+  qdq.weight_cache = &weight_cache;
   const QdqRewrite to_qdq = [&](const ir::Graph& g) {
     return InsertQdq(g, plan, activations, qdq);
   };

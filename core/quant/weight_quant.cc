@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 #include <cstdint>
 #include <limits>
 #include <vector>
@@ -141,6 +142,20 @@ absl::StatusOr<QuantizedWeight> QuantizeWeight(const ir::Tensor& weight, int axi
   }
   result.axis = per_channel ? axis : 0;
   return result;
+}
+
+absl::StatusOr<QuantizedWeight> WeightQuantCache::Quantize(const std::string& name,
+                                                           const ir::Tensor& weight, int axis,
+                                                           WeightScheme scheme) {
+  auto it = entries_.find(name);
+  if (it != entries_.end() && it->second.axis == axis && it->second.scheme == scheme &&
+      it->second.source.dtype() == weight.dtype() && it->second.source.shape() == weight.shape() &&
+      std::memcmp(it->second.source.raw(), weight.raw(), weight.ByteSize()) == 0) {
+    return it->second.quantized;
+  }
+  FP_ASSIGN_OR_RETURN(QuantizedWeight q, QuantizeWeight(weight, axis, scheme));
+  entries_[name] = Entry{weight, axis, scheme, q};
+  return q;
 }
 
 absl::StatusOr<QuantizedBias> QuantizeBias(const ir::Tensor& bias, float input_scale,

@@ -5,8 +5,10 @@
 #ifndef FIXPOINT_CORE_QUANT_WEIGHT_QUANT_H_
 #define FIXPOINT_CORE_QUANT_WEIGHT_QUANT_H_
 
+#include <map>
 #include <optional>
 #include <span>
+#include <string>
 #include <vector>
 
 #include "absl/status/statusor.h"
@@ -38,6 +40,27 @@ struct QuantizedWeight {
 // is not finite.
 absl::StatusOr<QuantizedWeight> QuantizeWeight(const ir::Tensor& weight, int axis,
                                                WeightScheme scheme);
+
+// Quantized weights kept across quantizations of the same float values
+// (the quantizer rewrites a model twice when it corrects biases): a hit
+// needs the same name, axis and scheme and byte-identical values, so a
+// changed weight is quantized again. Thread-compatible.
+class WeightQuantCache {
+ public:
+  // QuantizeWeight(weight, axis, scheme), or a copy of the cached result for
+  // `name` when that was computed from the same values.
+  absl::StatusOr<QuantizedWeight> Quantize(const std::string& name, const ir::Tensor& weight,
+                                           int axis, WeightScheme scheme);
+
+ private:
+  struct Entry {
+    ir::Tensor source;
+    int axis = 0;
+    WeightScheme scheme = WeightScheme::kSymmetricPerChannel;
+    QuantizedWeight quantized;
+  };
+  std::map<std::string, Entry> entries_;
+};
 
 struct QuantizedBias {
   ir::Tensor values;          // i32, the bias's shape

@@ -109,5 +109,23 @@ TEST(WeightQuantTest, BiasSaturatesAndChecksSizes) {
             absl::StatusCode::kInvalidArgument);
 }
 
+TEST(WeightQuantTest, CacheReusesOnlyIdenticalValues) {
+  WeightQuantCache cache;
+  ir::Tensor w = ConvWeight();
+  auto first = cache.Quantize("w", w, 0, WeightScheme::kSymmetricPerChannel);
+  auto again = cache.Quantize("w", w, 0, WeightScheme::kSymmetricPerChannel);
+  ASSERT_TRUE(first.ok() && again.ok());
+  EXPECT_EQ(Values(again->values), (std::vector<int>{32, -127, 51, 127}));
+  EXPECT_EQ(again->scales, first->scales);
+  // Other values under the same name, or another scheme: quantized afresh.
+  w.data<float>()[0] = -0.4f;
+  auto changed = cache.Quantize("w", w, 0, WeightScheme::kSymmetricPerChannel);
+  ASSERT_TRUE(changed.ok());
+  EXPECT_EQ(Values(changed->values), (std::vector<int>{-64, -127, 51, 127}));
+  auto per_tensor = cache.Quantize("w", w, 0, WeightScheme::kSymmetricPerTensor);
+  ASSERT_TRUE(per_tensor.ok());
+  EXPECT_EQ(per_tensor->scales.size(), 1u);
+}
+
 }  // namespace
 }  // namespace fixpoint::quant
