@@ -57,7 +57,10 @@ def main():
     ap.add_argument("--models", default="seed_cnn,resnet_small")
     ap.add_argument("--sizes", default="100,1000,3200")
     ap.add_argument("--fixpoint", default=os.path.join(ROOT, "build", "client", "fixpoint"))
+    ap.add_argument("--configs", default=",".join(f"{m}:{b}" for m, b in CONFIGS),
+                    help="method:bias_correction pairs, e.g. entropy:off,mse:auto")
     args = ap.parse_args()
+    configs = [tuple(c.split(":")) for c in args.configs.split(",")]
     models = args.models.split(",")
     sizes = [int(s) for s in args.sizes.split(",")]
     print(f"load average before: {os.getloadavg()[0]:.2f}", flush=True)
@@ -66,7 +69,7 @@ def main():
         for rep in range(args.reps):
             torch_runs.append(torch_seconds(models, sizes, workdir))
             fixpoint_runs.append({(m, n, c): fixpoint_seconds(args.fixpoint, m, n, c[0], c[1], workdir)
-                                  for m in models for n in sizes for c in CONFIGS})
+                                  for m in models for n in sizes for c in configs})
             print(f"repetition {rep + 1} of {args.reps} done", flush=True)
     print(f"load average after: {os.getloadavg()[0]:.2f}\n")
 
@@ -79,7 +82,7 @@ def main():
         total = [statistics.median(sum(r[(m, n)]) for r in torch_runs) for n in sizes]
         print(f"| {m} | PyTorch observe | " + " | ".join(f"{s:.3f}" for s in observe) + " | — |")
         print(f"| {m} | PyTorch observe + convert | " + " | ".join(f"{s:.3f}" for s in total) + " | — |")
-        for c in CONFIGS:
+        for c in configs:
             secs = [statistics.median(r[(m, n, c)] for r in fixpoint_runs) for n in sizes]
             ratio = [statistics.median(sum(t[(m, n)]) / f[(m, n, c)]
                                        for t, f in zip(torch_runs, fixpoint_runs)) for n in sizes]
