@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <functional>
 #include <memory>
 #include <thread>
 #include <utility>
@@ -303,7 +304,7 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
     uncorrected_outputs = (*session)->Run(std::vector<ir::TensorView>{all.images});
   };
   std::thread uncorrected_thread;
-  if (beside) uncorrected_thread = std::thread(run_uncorrected, 1);
+  if (beside) uncorrected_thread = std::thread(std::ref(run_uncorrected), 1);
   absl::Cleanup join_uncorrected = [&] {
     if (uncorrected_thread.joinable()) uncorrected_thread.join();
   };

@@ -15,7 +15,8 @@
 // corrected layer: the layer's input there gives E[W_q x_q], the bias is
 // corrected, and the next segment runs the layer with it (memory: the values
 // crossing the widest boundary, for all images). Comparing outputs runs the
-// uncorrected graph alongside in the same segments. Thread-compatible.
+// uncorrected QDQ graph once, whole (on a thread of its own when there are
+// two or more threads). Thread-compatible.
 #ifndef FIXPOINT_CORE_QUANT_BIAS_CORRECTION_H_
 #define FIXPOINT_CORE_QUANT_BIAS_CORRECTION_H_
 
