@@ -44,6 +44,8 @@
 #include "core/quant/entropy_search.h"
 
 #include <algorithm>
+#include <array>
+#include <cassert>
 #include <cmath>
 #include <limits>
 #include <optional>
@@ -218,7 +220,9 @@ std::optional<double> KlFromSums(const CountSums& s, size_t begin, size_t end,
     double p_count;  // P over the level
     double nonzero;  // non-zero bins of P in the level
   };
-  std::vector<Level> per_level(static_cast<size_t>(levels));
+  // On the stack: this runs for every candidate (levels <= 256).
+  std::array<Level, kAsymmetricLevels> per_level;
+  assert(levels <= kAsymmetricLevels);
   for (int j = 0; j < levels; ++j) {
     const size_t lb = begin + j * m / levels;
     const size_t le = begin + (j + 1) * m / levels;
@@ -265,7 +269,7 @@ std::optional<double> KlFromSums(const CountSums& s, size_t begin, size_t end,
   if (p_zeros > 0) p_log_p += p_zeros * eps_p * std::log(eps_p);
   // sum P' log Q': per level, and the zero bins of P (Q is zero there too).
   double p_log_q = p_zeros > 0 ? p_zeros * eps_p * std::log(eps_q) : 0.0;
-  for (const Level& l : per_level) {
+  for (const Level& l : std::span(per_level).first(static_cast<size_t>(levels))) {
     if (l.nonzero == 0) continue;
     const double q = l.share > 0.0 ? l.share - tau_q : eps_q;
     p_log_q += (l.p_count - l.nonzero * tau_p) * std::log(q);
