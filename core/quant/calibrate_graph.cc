@@ -5,7 +5,6 @@
 #include <memory>
 #include <optional>
 #include <span>
-#include <thread>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -13,6 +12,7 @@
 #include "core/quant/calibration_session.h"
 #include "core/quant/observed_values.h"
 #include "core/quant/parallel_batches.h"
+#include "core/runtime/cpu/threading.h"
 #include "core/runtime/session.h"
 #include "core/util/status_macros.h"
 
@@ -164,9 +164,7 @@ absl::StatusOr<CalibrationResult> CalibrateGraph(const ir::Graph& graph,
   const bool sequential = calibration->depends_on_batches();
   const int64_t batch_size =
       sequential ? options.batch_size : CalibrationBatchSize(total, options.batch_size);
-  const int threads = options.threads > 0
-                          ? options.threads
-                          : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  const int threads = options.threads > 0 ? options.threads : runtime::cpu::HardwareThreads();
   ParallelBatchesOptions parallel;
   parallel.batches = (total + batch_size - 1) / batch_size;
   parallel.workers = sequential ? 1 : threads;

@@ -2,9 +2,10 @@
 // which hands each tensor to calibrate to a CalibrationSession in place, as
 // soon as it is computed. The batches are split over data-parallel workers
 // (parallel_batches.h) that share the runtime session and keep calibrators
-// of their own, merged at the end. Memory is bounded by one batch's intermediate values per worker
-// plus the calibrators' summaries. Thread-compatible; the callbacks are
-// called one at a time, from the worker threads.
+// of their own, merged at the end. Memory is bounded by one batch's
+// intermediate values per worker plus the calibrators' summaries.
+// Thread-compatible; the callbacks are called one at a time, from the worker
+// threads.
 #ifndef FIXPOINT_CORE_QUANT_CALIBRATE_GRAPH_H_
 #define FIXPOINT_CORE_QUANT_CALIBRATE_GRAPH_H_
 
@@ -17,8 +18,8 @@
 #include "absl/status/statusor.h"
 #include "core/io/dataset.h"
 #include "core/ir/graph.h"
-#include "core/quant/float_reference.h"
 #include "core/quant/calibrator.h"
+#include "core/quant/float_reference.h"
 
 namespace fixpoint::quant {
 
