@@ -48,12 +48,14 @@ int64_t BiasCorrectionImages(const ir::Graph& prepared, int64_t calibration_imag
 }
 
 // Applies options.bias_correction: `prepared`'s biases are replaced by the
-// corrected ones when the correction is kept. Sets `qdq` to to_qdq(prepared)
-// as it ends up, unless the mode is off.
+// corrected ones when the correction is kept, measured on the first `images`
+// calibration images. Sets `qdq` to to_qdq(prepared) as it ends up, unless
+// the mode is off.
 absl::StatusOr<BiasCorrectionReport> MaybeCorrectBiases(ir::Graph& prepared,
                                                         const QdqRewrite& to_qdq,
                                                         const io::Dataset& calibration,
                                                         const FloatReference* reference,
+                                                        int64_t images,
                                                         const QuantizeOptions& options,
                                                         std::optional<ir::Graph>& qdq) {
   BiasCorrectionReport report;
@@ -67,7 +69,7 @@ absl::StatusOr<BiasCorrectionReport> MaybeCorrectBiases(ir::Graph& prepared,
   ir::Graph corrected = prepared;
   BiasCorrectionOptions bc;
   bc.float_reference = reference;
-  bc.num_images = BiasCorrectionImages(prepared, options.num_images);
+  bc.num_images = images;
   // The calibration pass's batch size: the float pass then reuses the
   // kernels oneDNN compiled for it (its primitive cache).
   bc.batch_size = options.batch_size;
@@ -143,10 +145,14 @@ absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Datase
   result.method = options.method;
   // Bias correction's float reference comes from the same forward passes.
   std::optional<FloatReference> reference;
+  const int64_t bias_correction_images =
+      options.bias_correction == BiasCorrectionMode::kOff
+          ? 0
+          : BiasCorrectionImages(prepared, options.num_images);
   if (options.bias_correction != BiasCorrectionMode::kOff && !plan.calibrated.empty()) {
     reference = FloatReference::For(prepared);
     calibrate.float_reference = &*reference;
-    calibrate.float_reference_images = BiasCorrectionImages(prepared, options.num_images);
+    calibrate.float_reference_images = bias_correction_images;
   }
   std::map<std::string, TensorRange> ranges;
   if (!plan.calibrated.empty()) {
@@ -177,7 +183,8 @@ absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Datase
   const absl::Time start = absl::Now();
   std::optional<ir::Graph> rewritten;
   auto corrected = MaybeCorrectBiases(prepared, to_qdq, calibration,
-                                      reference ? &*reference : nullptr, options, rewritten);
+                                      reference ? &*reference : nullptr, bias_correction_images,
+                                      options, rewritten);
   if (!corrected.ok()) return WithContext(corrected.status(), "bias correction");
   result.bias_correction = *std::move(corrected);
   result.calib_seconds += absl::ToDoubleSeconds(absl::Now() - start);
