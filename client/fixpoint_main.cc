@@ -16,6 +16,7 @@
 #include "client/remote_commands.h"
 #include "client/remote_format.h"
 #include "core/runtime/cpu/threading.h"
+#include "core/util/allocator_tuning.h"
 
 ABSL_DECLARE_FLAG(std::string, out);
 ABSL_DECLARE_FLAG(std::string, artifact);
@@ -93,6 +94,7 @@ std::string CheckFlags(const std::vector<std::string>& args) {
 
 int main(int argc, char** argv) {
   fixpoint::runtime::cpu::ReexecWithBoundedOpenMpSpin(argv);
+  fixpoint::util::TuneAllocatorForLargeBuffers();
   absl::SetProgramUsageMessage(kUsage);
   std::vector<std::string> args =
       fixpoint::client::RenameVersionFlag(std::vector<std::string>(argv, argv + argc));

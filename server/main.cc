@@ -10,6 +10,7 @@
 #include "absl/flags/usage.h"
 #include "absl/synchronization/mutex.h"
 #include "core/runtime/cpu/threading.h"
+#include "core/util/allocator_tuning.h"
 #include "server/config.h"
 #include "server/fixpointd.h"
 #include "server/log.h"
@@ -20,6 +21,7 @@ ABSL_FLAG(std::string, port_file, "",
 
 int main(int argc, char** argv) {
   fixpoint::runtime::cpu::ReexecWithBoundedOpenMpSpin(argv);
+  fixpoint::util::TuneAllocatorForLargeBuffers();
   // Block the shutdown signals in every thread (threads inherit the mask);
   // the main thread takes them with sigwait.
   sigset_t signals;
