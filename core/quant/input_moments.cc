@@ -228,11 +228,23 @@ absl::StatusOr<std::vector<double>> InputMoments::Means(const ir::Tensor& weight
     }
     const int64_t outputs = weight.shape()[trans_b_ ? 0 : 1];
     std::vector<double> means(outputs, 0.0);
-    for (int64_t o = 0; o < outputs; ++o) {
-      double s = 0;
+    auto w = [&](int64_t o, int64_t k) {
+      return static_cast<double>(trans_b_ ? wv[o * channels_ + k] : wv[k * outputs + o]);
+    };
+    // Four outputs at a time, each summed over k in order as one output
+    // alone would be: four independent chains of additions instead of one
+    // (seed_cnn's 1600 x 512 layer: 1.8 ms as one chain).
+    int64_t o = 0;
+    for (; o + 4 <= outputs; o += 4) {
+      double s[4] = {0, 0, 0, 0};
       for (int64_t k = 0; k < channels_; ++k) {
-        s += static_cast<double>(trans_b_ ? wv[o * channels_ + k] : wv[k * outputs + o]) * sums_[k];
+        for (int64_t j = 0; j < 4; ++j) s[j] += w(o + j, k) * sums_[k];
       }
+      for (int64_t j = 0; j < 4; ++j) means[o + j] = s[j] / static_cast<double>(rows_);
+    }
+    for (; o < outputs; ++o) {
+      double s = 0;
+      for (int64_t k = 0; k < channels_; ++k) s += w(o, k) * sums_[k];
       means[o] = s / static_cast<double>(rows_);
     }
     return means;

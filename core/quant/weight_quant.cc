@@ -1,5 +1,7 @@
 #include "core/quant/weight_quant.h"
 
+#include <immintrin.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstring>
@@ -22,8 +24,17 @@ absl::Status CheckFiniteF32(const ir::Tensor& t, absl::string_view what) {
   }
   const float* v = t.data<float>();
   const int64_t n = t.NumElements();
-  bool finite = true;  // one branch-free pass; the index only on failure
-  for (int64_t i = 0; i < n; ++i) finite &= std::abs(v[i]) <= std::numeric_limits<float>::max();
+  // One branch-free pass, eight at a time; the index only on failure.
+  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
+  const __m256 largest = _mm256_set1_ps(std::numeric_limits<float>::max());
+  __m256 finite8 = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const __m256 magnitude = _mm256_and_ps(_mm256_loadu_ps(v + i), abs_mask);
+    finite8 = _mm256_and_ps(finite8, _mm256_cmp_ps(magnitude, largest, _CMP_LE_OQ));
+  }
+  bool finite = _mm256_movemask_ps(finite8) == 0xff;
+  for (; i < n; ++i) finite &= std::abs(v[i]) <= std::numeric_limits<float>::max();
   if (finite) return absl::OkStatus();
   for (int64_t i = 0; i < n; ++i) {
     if (!std::isfinite(v[i])) {
@@ -34,14 +45,29 @@ absl::Status CheckFiniteF32(const ir::Tensor& t, absl::string_view what) {
   return absl::OkStatus();
 }
 
-// QuantizeValue over a run of finite values, in a loop the compiler
-// vectorises: nearbyint rounds half to even (the default rounding mode),
-// like RoundHalfEven, and the clamp precedes the cast like Saturate.
+// QuantizeValue over a run of finite values: nearbyint rounds half to even
+// (the default rounding mode), like RoundHalfEven, and the clamp precedes the
+// cast like Saturate. Eight at a time with AVX2 (GCC -O2 left the loop
+// scalar, a division per element: 2 ms for seed_cnn's 1600 x 512 weight),
+// the same operations per element as the scalar tail.
 void QuantizeRun(const float* x, int64_t len, const QuantParams& params, int8_t* q) {
   const float scale = params.scale;
   const float zero = static_cast<float>(params.zero_point);
   const float lo = static_cast<float>(params.qmin), hi = static_cast<float>(params.qmax);
-  for (int64_t k = 0; k < len; ++k) {
+  const __m256 scale8 = _mm256_set1_ps(scale), zero8 = _mm256_set1_ps(zero);
+  const __m256 lo8 = _mm256_set1_ps(lo), hi8 = _mm256_set1_ps(hi);
+  int64_t k = 0;
+  for (; k + 8 <= len; k += 8) {
+    const __m256 scaled = _mm256_div_ps(_mm256_loadu_ps(x + k), scale8);
+    __m256 r = _mm256_add_ps(
+        _mm256_round_ps(scaled, _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC), zero8);
+    r = _mm256_min_ps(_mm256_max_ps(r, lo8), hi8);
+    const __m256i i32 = _mm256_cvttps_epi32(r);  // integral values in [-128, 127]
+    const __m128i i16 =
+        _mm_packs_epi32(_mm256_castsi256_si128(i32), _mm256_extracti128_si256(i32, 1));
+    _mm_storel_epi64(reinterpret_cast<__m128i*>(q + k), _mm_packs_epi16(i16, i16));
+  }
+  for (; k < len; ++k) {
     const float r = std::nearbyint(x[k] / scale) + zero;
     q[k] = static_cast<int8_t>(std::min(std::max(r, lo), hi));
   }
@@ -119,8 +145,24 @@ absl::StatusOr<QuantizedWeight> QuantizeWeight(const ir::Tensor& weight, int axi
   for (int64_t o = 0; o < outer; ++o) {
     for (int64_t c = 0; c < channels; ++c) {
       const float* run = w + (o * channels + c) * inner;
+      // Eight running extremes at a time (min and max of finite values do
+      // not depend on the order; starting at 0 is what lo and hi start at).
+      __m256 l8 = _mm256_setzero_ps(), h8 = _mm256_setzero_ps();
+      int64_t k = 0;
+      for (; k + 8 <= inner; k += 8) {
+        const __m256 x = _mm256_loadu_ps(run + k);
+        l8 = _mm256_min_ps(l8, x);
+        h8 = _mm256_max_ps(h8, x);
+      }
+      alignas(32) float lanes_lo[8], lanes_hi[8];
+      _mm256_store_ps(lanes_lo, l8);
+      _mm256_store_ps(lanes_hi, h8);
       float l = lo[c], h = hi[c];
-      for (int64_t k = 0; k < inner; ++k) {
+      for (int j = 0; j < 8; ++j) {
+        l = std::min(l, lanes_lo[j]);
+        h = std::max(h, lanes_hi[j]);
+      }
+      for (; k < inner; ++k) {
         l = std::min(l, run[k]);
         h = std::max(h, run[k]);
       }
