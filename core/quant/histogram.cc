@@ -157,12 +157,16 @@ double SumOfSquares(std::span<const float> values) {
 
 void Histogram::AddNonZerosWithSums(std::span<const float> values) {
   // Per-bin sums in value order, as the one-value-at-a-time loop did: the
-  // same to the last bit. Zeros add nothing; the caller counts them.
+  // same to the last bit. Zeros are counted by the caller; here, without a
+  // branch (half of a ReLU output is zeros, in no predictable order: the
+  // branch cost 2.5 against 1.3 ns per value), each counts in its trash
+  // slot, which is never read, and adds itself, a zero, to the sum of one of
+  // the 8 top bins: s + 0 = s for s != 0, and +0 + -0 = +0, so no sum
+  // changes (a bin of non-zero values of one sign never sums to -0).
   const size_t trash = 2 * static_cast<size_t>(bins_per_side_);
   ForEachIndex(values, [this, trash](size_t j, float x) {
-    if (j >= trash) return;
     ++counts_[j];
-    sums_[j] += x;
+    sums_[j >= trash ? j - kTrashSlots : j] += x;
   });
   sum_squares_ += SumOfSquares(values);
 }
