@@ -146,14 +146,14 @@ class CountSums {
 
   explicit CountSums(std::span<const double> counts) : counts_(counts) {
     const size_t n = counts.size();
-    for (auto* v : {&count_, &nonzero_, &w_log_w_, &log_w_}) v->assign(n + 1, 0.0);
+    for (auto* v : {&w_log_w_, &log_w_}) v->assign(n + 1, 0.0);
+    before_.assign(n + 1, Before{});
     for (auto& v : inverse_powers_) v.assign(n + 1, 0.0);
     for (size_t j = 0; j < n; ++j) {
       const double w = counts[j];
       integral_ = integral_ && w >= 0 && w == std::floor(w);
-      count_[j + 1] = count_[j] + w;
       const bool nz = w != 0.0;
-      nonzero_[j + 1] = nonzero_[j] + (nz ? 1 : 0);
+      before_[j + 1] = {before_[j].count + w, before_[j].nonzero + (nz ? 1 : 0)};
       const double lw = nz ? std::log(w) : 0.0;
       w_log_w_[j + 1] = w_log_w_[j] + (nz ? w * lw : 0.0);
       log_w_[j + 1] = log_w_[j] + lw;
@@ -168,11 +168,15 @@ class CountSums {
   // Whether every count is a non-negative integer (the series needs w >= 1).
   bool integral() const { return integral_; }
   double at(size_t j) const { return counts_[j]; }
-  double Count(size_t a, size_t b) const { return count_[b] - count_[a]; }
-  // Prefix sums up to bin j: counts, non-zero bins.
-  double CountBefore(size_t j) const { return count_[j]; }
-  double NonzeroBefore(size_t j) const { return nonzero_[j]; }
-  double Nonzero(size_t a, size_t b) const { return nonzero_[b] - nonzero_[a]; }
+  double Count(size_t a, size_t b) const { return before_[b].count - before_[a].count; }
+  double Nonzero(size_t a, size_t b) const { return before_[b].nonzero - before_[a].nonzero; }
+  // Prefix sums up to bin j (side by side: KlFromSums reads both at each
+  // level boundary).
+  struct Before {
+    double count = 0;
+    double nonzero = 0;
+  };
+  const Before& SumsBefore(size_t j) const { return before_[j]; }
 
   // sum over the non-zero counts w in [a, b) of (w - tau) log(w - tau), or
   // nullopt if tau > 0.01.
@@ -192,7 +196,8 @@ class CountSums {
  private:
   std::span<const double> counts_;
   bool integral_ = true;
-  std::vector<double> count_, nonzero_, w_log_w_, log_w_;
+  std::vector<Before> before_;
+  std::vector<double> w_log_w_, log_w_;
   std::vector<double> inverse_powers_[kPowers];  // [k]: sum w^-(k+1)
 };
 
@@ -247,8 +252,9 @@ std::optional<double> KlFromSums(const CountSums& s, size_t begin, size_t end,
   std::array<double, kLevels + 1> count_at, nonzero_at;
   for (int j = 0; j <= kLevels; ++j) {
     const size_t b = begin + ((j * m) >> kShift);
-    count_at[j] = s.CountBefore(b);
-    nonzero_at[j] = s.NonzeroBefore(b);
+    const CountSums::Before& before = s.SumsBefore(b);
+    count_at[j] = before.count;
+    nonzero_at[j] = before.nonzero;
   }
   alignas(32) std::array<double, kLevels> p_count, nonzero;
   for (int j = 0; j < kLevels; ++j) {
