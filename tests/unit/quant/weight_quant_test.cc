@@ -3,7 +3,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cmath>
+#include <random>
 #include <vector>
+
+#include "core/quant/quant_params.h"
 
 namespace fixpoint::quant {
 namespace {
@@ -125,6 +130,62 @@ TEST(WeightQuantTest, CacheReusesOnlyIdenticalValues) {
   auto per_tensor = cache.Quantize("w", w, 0, WeightScheme::kSymmetricPerTensor);
   ASSERT_TRUE(per_tensor.ok());
   EXPECT_EQ(per_tensor->scales.size(), 1u);
+}
+
+// Random weights of `n` values: normal, every eighth one 8x larger, and
+// some exact ties for a power-of-two scale, (k + 0.5) / 128.
+std::vector<float> RandomWeights(int64_t n, unsigned seed) {
+  std::mt19937 rng(seed);
+  std::normal_distribution<float> normal(0.0f, 0.05f);
+  std::vector<float> v(n);
+  for (float& x : v) x = normal(rng);
+  // The outliers sit in the upper half of each group of eight, so that the
+  // position's trade-off (rounding the bulk vs saturating them) depends on
+  // both halves of the vector code's lanes.
+  for (int64_t i = 4; i < n; i += 8) v[i] *= 8.0f;
+  for (int64_t i = 5; i < n; i += 31) v[i] = (static_cast<float>(i % 9) - 4.5f) / 128.0f;
+  return v;
+}
+
+// The vectorised paths (eight values at a time, then a scalar tail) against
+// the one-value definitions, on sizes that are not multiples of eight: every
+// quantized value is QuantizeValue of its weight, and pof2-mindiffs picks
+// the position a plain double-precision search picks.
+TEST(WeightQuantTest, VectorisedPathsMatchTheOneValueDefinitions) {
+  for (const int64_t inner : {1, 7, 37, 1003}) {
+    const std::vector<float> v = RandomWeights(6 * inner, static_cast<unsigned>(inner));
+    const ir::Tensor w = ir::Tensor::FromF32(ir::Shape{6, inner}, v);
+    for (const WeightScheme scheme : {WeightScheme::kSymmetricPerChannel,
+                                      WeightScheme::kSymmetricPerTensor,
+                                      WeightScheme::kPof2NonOverflow, WeightScheme::kPof2MinDiffs}) {
+      SCOPED_TRACE(testing::Message() << "inner " << inner << " scheme " << static_cast<int>(scheme));
+      auto q = QuantizeWeight(w, 0, scheme);
+      ASSERT_TRUE(q.ok()) << q.status();
+      for (int64_t i = 0; i < w.NumElements(); ++i) {
+        const float scale = q->scales.size() == 1 ? q->scales[0] : q->scales[i / inner];
+        QuantParams params;
+        params.scale = scale;
+        params.zero_point = 0;
+        params.qmin = q->fix_pos ? -128 : -127;
+        params.qmax = 127;
+        ASSERT_EQ(q->values.data<int8_t>()[i], QuantizeValue(v[i], params)) << "element " << i;
+      }
+      if (scheme != WeightScheme::kPof2MinDiffs) continue;
+      const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
+      const int start = NonOverflowFixPos(std::min(*lo, 0.0f), std::max(*hi, 0.0f));
+      const int expected = MinDiffsFixPos(start, [&](int pos) {
+        double error = 0;
+        for (float x : v) {
+          const double level = std::clamp(RoundHalfEven(std::ldexp(double{x}, pos)), -128.0, 127.0);
+          const double d = x - std::ldexp(level, -pos);
+          error += d * d;
+        }
+        return error;
+      });
+      ASSERT_TRUE(q->fix_pos.has_value());
+      EXPECT_EQ(*q->fix_pos, expected);
+    }
+  }
 }
 
 }  // namespace
