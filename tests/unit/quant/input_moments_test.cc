@@ -88,6 +88,9 @@ TEST(InputMomentsTest, GemmLayouts) {
   ExpectMatchesOutputMean({"transB", ir::Shape{7, 5}, ir::Shape{3, 5}, {{"transB", int64_t{1}}}, "Gemm"}, 11);
   ExpectMatchesOutputMean({"plain", ir::Shape{7, 5}, ir::Shape{5, 3}, {}, "Gemm"}, 12);
   ExpectMatchesOutputMean({"transA", ir::Shape{5, 7}, ir::Shape{5, 3}, {{"transA", int64_t{1}}}, "Gemm"}, 13);
+  // Means sums four outputs at a time, then the rest one by one.
+  ExpectMatchesOutputMean({"transB, 4 + 2 outputs", ir::Shape{7, 5}, ir::Shape{6, 5}, {{"transB", int64_t{1}}}, "Gemm"}, 14);
+  ExpectMatchesOutputMean({"plain, 4 + 4 + 1 outputs", ir::Shape{7, 5}, ir::Shape{5, 9}, {}, "Gemm"}, 15);
 }
 
 // u8 values q with scale s and zero point z count as (q - z) * s.
