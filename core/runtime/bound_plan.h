@@ -22,7 +22,9 @@ struct Slot {
   size_t offset = 0;   // arena offset
   ir::DType dtype = ir::DType::kF32;
   ir::Shape shape;
-  Layout layout = Layout::kPlain;  // kArena slots only; others are plain
+  // Constants are plain; inputs and outputs too unless the signature lets
+  // them be channels-last (Session::RunLaidOut).
+  Layout layout = Layout::kPlain;
   const ir::Tensor* constant = nullptr;
 };
 

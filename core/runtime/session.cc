@@ -4,7 +4,6 @@
 #include <cstring>
 
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
 #include "core/ir/shape_inference.h"
 #include "core/ir/verifier.h"
 #include "core/runtime/bound_plan.h"
@@ -17,10 +16,33 @@ namespace fixpoint::runtime {
 
 namespace {
 
-std::string ShapeKey(std::span<const ir::Shape> shapes) {
-  return absl::StrJoin(shapes, ";", [](std::string* out, const ir::Shape& s) {
-    absl::StrAppend(out, s.ToString());
-  });
+// "[1,3,8,8];[4]", a channels-last input marked "/nhwc", then "|laid out"
+// when channels_last_outputs may stay so.
+std::string SignatureKey(const std::vector<ir::Shape>& shapes,
+                         const std::vector<bool>& channels_last, bool laid_out_outputs) {
+  std::string key;
+  for (size_t i = 0; i < shapes.size(); ++i) {
+    absl::StrAppend(&key, i > 0 ? ";" : "", shapes[i].ToString(),
+                    i < channels_last.size() && channels_last[i] ? "/nhwc" : "");
+  }
+  if (laid_out_outputs) absl::StrAppend(&key, "|laid out");
+  return key;
+}
+
+std::vector<LaidOutView> PlainViews(std::span<const ir::TensorView> inputs) {
+  std::vector<LaidOutView> views;
+  views.reserve(inputs.size());
+  for (const ir::TensorView& v : inputs) views.push_back(LaidOutView{v, false});
+  return views;
+}
+
+absl::StatusOr<std::vector<ir::Tensor>> Tensors(
+    absl::StatusOr<std::vector<LaidOutTensor>> laid_out) {
+  if (!laid_out.ok()) return laid_out.status();
+  std::vector<ir::Tensor> tensors;
+  tensors.reserve(laid_out->size());
+  for (LaidOutTensor& t : *laid_out) tensors.push_back(std::move(t.tensor));
+  return tensors;
 }
 
 struct AlignedBuffer {
@@ -56,14 +78,19 @@ absl::StatusOr<std::unique_ptr<Session>> Session::Create(ir::Graph graph,
   return std::unique_ptr<Session>(new Session(std::move(graph), options));
 }
 
-absl::Status Session::CheckInputs(std::span<const ir::TensorView> inputs) const {
+absl::Status Session::CheckInputs(std::span<const LaidOutView> inputs) const {
   if (inputs.size() != graph_.inputs.size()) {
     return absl::InvalidArgumentError(absl::StrCat("expected ", graph_.inputs.size(),
                                                    " inputs, got ", inputs.size()));
   }
   for (size_t i = 0; i < inputs.size(); ++i) {
     const ir::ValueInfo& want = graph_.inputs[i];
-    const ir::TensorView& got = inputs[i];
+    const ir::TensorView& got = inputs[i].view;
+    if (inputs[i].channels_last && got.shape.rank() != 4) {
+      return absl::InvalidArgumentError(absl::StrCat("input '", want.name, "' of shape ",
+                                                     got.shape.ToString(),
+                                                     " cannot be channels-last (rank 4 only)"));
+    }
     if (got.dtype != want.dtype) {
       return absl::InvalidArgumentError(absl::StrCat("input '", want.name, "': expected dtype ",
                                                      ir::DTypeName(want.dtype), ", got ",
@@ -86,15 +113,16 @@ absl::Status Session::CheckInputs(std::span<const ir::TensorView> inputs) const 
 }
 
 absl::StatusOr<std::shared_ptr<const Session::BoundPlan>> Session::GetPlan(
-    std::span<const ir::Shape> input_shapes) const {
-  const std::string key = ShapeKey(input_shapes);
+    const Signature& signature) const {
+  const std::string key =
+      SignatureKey(signature.shapes, signature.channels_last, signature.laid_out_outputs);
   {
     absl::MutexLock lock(&mu_);
     auto it = plans_.find(key);
     if (it != plans_.end()) return it->second;
   }
   // Bind outside the lock: binding creates primitives and may take a while.
-  FP_ASSIGN_OR_RETURN(std::shared_ptr<const BoundPlan> plan, Bind(input_shapes));
+  FP_ASSIGN_OR_RETURN(std::shared_ptr<const BoundPlan> plan, Bind(signature));
   absl::MutexLock lock(&mu_);
   if (static_cast<int>(plans_.size()) >= options_.max_cached_shapes) plans_.clear();
   auto [it, inserted] = plans_.emplace(key, std::move(plan));
@@ -113,11 +141,31 @@ absl::StatusOr<std::vector<ir::Tensor>> Session::Run(
 absl::StatusOr<std::vector<ir::Tensor>> Session::RunObserved(
     std::span<const ir::TensorView> inputs, std::span<const std::string> observed,
     absl::FunctionRef<absl::Status(size_t, const ObservedValue&)> observer) const {
+  return Tensors(RunImpl(PlainViews(inputs), /*laid_out_outputs=*/false, observed, observer));
+}
+
+absl::StatusOr<std::vector<LaidOutTensor>> Session::RunLaidOut(
+    std::span<const LaidOutView> inputs) const {
+  return RunImpl(inputs, /*laid_out_outputs=*/true, {},
+                 [](size_t, const ObservedValue&) { return absl::OkStatus(); });
+}
+
+absl::StatusOr<std::vector<LaidOutTensor>> Session::RunImpl(
+    std::span<const LaidOutView> inputs, bool laid_out_outputs,
+    std::span<const std::string> observed,
+    absl::FunctionRef<absl::Status(size_t, const ObservedValue&)> observer) const {
   FP_RETURN_IF_ERROR(CheckInputs(inputs));
-  std::vector<ir::Shape> shapes;
-  shapes.reserve(inputs.size());
-  for (const auto& in : inputs) shapes.push_back(in.shape);
-  FP_ASSIGN_OR_RETURN(std::shared_ptr<const BoundPlan> plan, GetPlan(shapes));
+  Signature signature;
+  signature.shapes.reserve(inputs.size());
+  for (const LaidOutView& in : inputs) {
+    signature.shapes.push_back(in.view.shape);
+    if (in.channels_last) signature.channels_last.resize(inputs.size(), false);
+  }
+  for (size_t i = 0; i < signature.channels_last.size(); ++i) {
+    signature.channels_last[i] = inputs[i].channels_last;
+  }
+  signature.laid_out_outputs = laid_out_outputs && !options_.channels_last_outputs.empty();
+  FP_ASSIGN_OR_RETURN(std::shared_ptr<const BoundPlan> plan, GetPlan(signature));
   cpu::SetIntraOpThreadsForThisThread(options_.intra_op_threads);
 
   AlignedBuffer arena(plan->arena_bytes);
@@ -132,7 +180,7 @@ absl::StatusOr<std::vector<ir::Tensor>> Session::RunObserved(
   for (size_t id = 0; id < plan->slots.size(); ++id) {
     const Slot& s = plan->slots[id];
     switch (s.kind) {
-      case Slot::Kind::kInput: views[id] = inputs[s.index]; break;
+      case Slot::Kind::kInput: views[id] = inputs[s.index].view; break;
       case Slot::Kind::kConstant: views[id] = s.constant->view(); break;
       case Slot::Kind::kArena: views[id] = {s.dtype, s.shape, arena.data + s.offset}; break;
       case Slot::Kind::kOutput:
@@ -177,18 +225,22 @@ absl::StatusOr<std::vector<ir::Tensor>> Session::RunObserved(
     for (int out : step.outputs) FP_RETURN_IF_ERROR(observe(out));
   }
   // Outputs that are graph inputs or constants (or appear twice) are copies.
+  std::vector<LaidOutTensor> laid_out(outputs.size());
   for (size_t i = 0; i < plan->graph_outputs.size(); ++i) {
     const Slot& s = plan->slots[plan->graph_outputs[i]];
     if (s.kind != Slot::Kind::kOutput || s.index != static_cast<int>(i)) {
       outputs[i] = ir::Tensor::CopyOf(views[plan->graph_outputs[i]]);
     }
+    laid_out[i] = LaidOutTensor{std::move(outputs[i]), s.layout == Layout::kNhwc};
   }
-  return outputs;
+  return laid_out;
 }
 
 absl::StatusOr<std::vector<BoundNodeInfo>> Session::DescribeBinding(
     std::span<const ir::Shape> input_shapes) const {
-  FP_ASSIGN_OR_RETURN(std::shared_ptr<const BoundPlan> plan, GetPlan(input_shapes));
+  Signature signature;
+  signature.shapes.assign(input_shapes.begin(), input_shapes.end());
+  FP_ASSIGN_OR_RETURN(std::shared_ptr<const BoundPlan> plan, GetPlan(signature));
   std::vector<BoundNodeInfo> result;
   for (const Step& step : plan->steps) result.push_back(step.info);
   return result;

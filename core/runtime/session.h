@@ -34,6 +34,23 @@ struct SessionOptions {
   bool lower_qdq = true;
   // Distinct input-shape signatures kept bound at once.
   int max_cached_shapes = 16;
+  // Graph outputs that RunLaidOut may return channels-last, as the kernel
+  // that writes them left them (see LaidOutTensor): a caller that feeds
+  // them to another session's RunLaidOut skips two conversions. Run and
+  // RunObserved always return plain values.
+  std::vector<std::string> channels_last_outputs;
+};
+
+// A value passed between sessions as a kernel left it: plain (the IR's
+// row-major order) or, for a rank-4 [N, C, H, W] value, channels-last (NHWC),
+// the layout of the int8 convolutions.
+struct LaidOutView {
+  ir::TensorView view;  // logical dtype and shape; bytes in NHWC order if channels_last
+  bool channels_last = false;
+};
+struct LaidOutTensor {
+  ir::Tensor tensor;  // logical dtype and shape; bytes in NHWC order if channels_last
+  bool channels_last = false;
 };
 
 // What Run bound for one node (for --dump, logs and benchmarks).
@@ -79,6 +96,13 @@ class Session {
       std::span<const ir::TensorView> inputs, std::span<const std::string> observed,
       absl::FunctionRef<absl::Status(size_t, const ObservedValue&)> observer) const;
 
+  // Run with inputs that may be channels-last (rank 4 only), returning the
+  // outputs named in options().channels_last_outputs channels-last when
+  // their kernel writes them so, every other output plain. Errors as Run's;
+  // INVALID_ARGUMENT for a channels-last input that is not rank 4.
+  absl::StatusOr<std::vector<LaidOutTensor>> RunLaidOut(
+      std::span<const LaidOutView> inputs) const;
+
   // Kernels bound for these input shapes (binds them if needed).
   absl::StatusOr<std::vector<BoundNodeInfo>> DescribeBinding(
       std::span<const ir::Shape> input_shapes) const;
@@ -89,12 +113,21 @@ class Session {
 
  private:
   struct BoundPlan;
+  // What a plan is bound for: the input shapes, which inputs arrive
+  // channels-last, and whether channels_last_outputs may stay so.
+  struct Signature {
+    std::vector<ir::Shape> shapes;
+    std::vector<bool> channels_last;  // empty: all plain
+    bool laid_out_outputs = false;
+  };
   Session(ir::Graph graph, const SessionOptions& options);
-  absl::Status CheckInputs(std::span<const ir::TensorView> inputs) const;
-  absl::StatusOr<std::shared_ptr<const BoundPlan>> GetPlan(
-      std::span<const ir::Shape> input_shapes) const;
-  absl::StatusOr<std::shared_ptr<const BoundPlan>> Bind(
-      std::span<const ir::Shape> input_shapes) const;
+  absl::Status CheckInputs(std::span<const LaidOutView> inputs) const;
+  absl::StatusOr<std::shared_ptr<const BoundPlan>> GetPlan(const Signature& signature) const;
+  absl::StatusOr<std::shared_ptr<const BoundPlan>> Bind(const Signature& signature) const;
+  absl::StatusOr<std::vector<LaidOutTensor>> RunImpl(
+      std::span<const LaidOutView> inputs, bool laid_out_outputs,
+      std::span<const std::string> observed,
+      absl::FunctionRef<absl::Status(size_t, const ObservedValue&)> observer) const;
 
   ir::Graph graph_;
   SessionOptions options_;

@@ -40,8 +40,10 @@ absl::StatusOr<std::unique_ptr<Kernel>> MakeKernel(const KernelContext& ctx, boo
 }
 
 // Builds slots for graph inputs and initializers; returns name -> slot id.
+// Input i is channels-last if channels_last[i] (empty: none is).
 absl::flat_hash_map<std::string, int> SeedSlots(const ir::Graph& graph,
                                                 std::span<const ir::Shape> input_shapes,
+                                                const std::vector<bool>& channels_last,
                                                 std::vector<Slot>& slots) {
   absl::flat_hash_map<std::string, int> slot_of;
   for (size_t i = 0; i < graph.inputs.size(); ++i) {
@@ -50,6 +52,7 @@ absl::flat_hash_map<std::string, int> SeedSlots(const ir::Graph& graph,
     s.index = static_cast<int>(i);
     s.dtype = graph.inputs[i].dtype;
     s.shape = input_shapes[i];
+    if (i < channels_last.size() && channels_last[i]) s.layout = Layout::kNhwc;
     slot_of[graph.inputs[i].name] = static_cast<int>(slots.size());
     slots.push_back(std::move(s));
   }
@@ -192,13 +195,14 @@ class PlanBuilder {
 }  // namespace
 
 absl::StatusOr<std::shared_ptr<const Session::BoundPlan>> Session::Bind(
-    std::span<const ir::Shape> input_shapes) const {
+    const Signature& signature) const {
   // oneDNN primitives fix their thread count when they are created, from the
   // creating thread's OpenMP setting: bind with the count Run will use, or a
   // 1-thread session still runs every kernel on a team of all cores.
   cpu::SetIntraOpThreadsForThisThread(options_.intra_op_threads);
   std::vector<Slot> seeded;
-  absl::flat_hash_map<std::string, int> slot_of = SeedSlots(graph_, input_shapes, seeded);
+  absl::flat_hash_map<std::string, int> slot_of =
+      SeedSlots(graph_, signature.shapes, signature.channels_last, seeded);
   PlanBuilder builder(std::move(seeded), options_.use_onednn);
   for (const ir::Node& node : graph_.nodes) {
     std::vector<int> inputs;
@@ -220,7 +224,8 @@ absl::StatusOr<std::shared_ptr<const Session::BoundPlan>> Session::Bind(
       if (!node.outputs[i].empty()) slot_of[node.outputs[i]] = outputs[i];
     }
   }
-  // Graph outputs produced by nodes get their own per-call tensors, plain.
+  // Graph outputs produced by nodes get their own per-call tensors, plain,
+  // or channels-last where the signature lets a listed output stay so.
   std::vector<int> graph_outputs;
   for (size_t i = 0; i < graph_.outputs.size(); ++i) {
     const std::string& name = graph_.outputs[i].name;
@@ -228,7 +233,14 @@ absl::StatusOr<std::shared_ptr<const Session::BoundPlan>> Session::Bind(
     if (it == slot_of.end()) {
       return absl::InvalidArgumentError(absl::StrCat("graph output '", name, "' is not produced"));
     }
-    FP_ASSIGN_OR_RETURN(const int id, builder.PlainSlotFor(it->second, name));
+    const bool may_stay =
+        signature.laid_out_outputs && builder.slots()[it->second].layout == Layout::kNhwc &&
+        std::find(options_.channels_last_outputs.begin(), options_.channels_last_outputs.end(),
+                  name) != options_.channels_last_outputs.end();
+    int id = it->second;
+    if (!may_stay) {
+      FP_ASSIGN_OR_RETURN(id, builder.PlainSlotFor(it->second, name));
+    }
     Slot& s = builder.slots()[id];
     if (s.kind == Slot::Kind::kArena) {
       s.kind = Slot::Kind::kOutput;
