@@ -320,9 +320,9 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
     const ir::Node& node = qdq.nodes[ends[k]];
     FP_ASSIGN_OR_RETURN(InputMoments moments, InputMoments::For(qdq, node));
     const ir::Node* dq = run.RecomputedDequantizer(node.inputs[0]);
-    if (const ir::TensorView* x = run.Find(node.inputs[0])) {
-      FP_RETURN_IF_ERROR(moments.Add(*x));
-    } else if (const ir::TensorView* q = dq != nullptr ? run.Find(dq->inputs[0]) : nullptr) {
+    if (const runtime::LaidOutView* x = run.Find(node.inputs[0])) {
+      FP_RETURN_IF_ERROR(moments.AddObserved(runtime::ObservedValue{x->view, 0, x->channels_last}));
+    } else if (const runtime::LaidOutView* q = dq != nullptr ? run.Find(dq->inputs[0]) : nullptr) {
       const ir::Tensor* scale = qdq.FindInitializer(dq->inputs[1]);
       const ir::Tensor* zero = dq->HasInput(2) ? qdq.FindInitializer(dq->inputs[2]) : nullptr;
       if (scale == nullptr || scale->dtype() != ir::DType::kF32 || scale->NumElements() != 1 ||
@@ -331,7 +331,8 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
             absl::StrCat(nodes[k], ": input is not dequantized per tensor"));
       }
       const int32_t zero_point = zero != nullptr ? static_cast<int32_t>(zero->GetAsDouble(0)) : 0;
-      FP_RETURN_IF_ERROR(moments.AddQuantized(*q, scale->data<float>()[0], zero_point));
+      FP_RETURN_IF_ERROR(moments.AddObserved(runtime::ObservedValue{q->view, 0, q->channels_last},
+                                             scale->data<float>()[0], zero_point));
     } else {
       return absl::InternalError(absl::StrCat(nodes[k], ": input not computed"));
     }

@@ -175,13 +175,17 @@ void InputMoments::Fold(const std::vector<float>& batch, int64_t rows, float sca
   rows_ += rows;
 }
 
-absl::Status InputMoments::AddObserved(const runtime::ObservedValue& value) {
+absl::Status InputMoments::AddObserved(const runtime::ObservedValue& value, float scale,
+                                       int32_t zero_point) {
   const ir::TensorView& x = value.view;
-  if (value.channel_block == 0 && !value.channels_last) return Add(x);
-  if (!conv_ || x.dtype != ir::DType::kF32 || x.shape.rank() != 4 || x.shape[1] != channels_ ||
-      x.shape[2] != h_ || x.shape[3] != w_) {
-    return absl::InvalidArgumentError(
-        absl::StrCat("input moments: observed value of shape ", x.shape.ToString()));
+  if (value.channel_block == 0 && !value.channels_last) return AddQuantized(x, scale, zero_point);
+  const bool quantized = x.dtype == ir::DType::kU8 || x.dtype == ir::DType::kI8;
+  const bool f32 = x.dtype == ir::DType::kF32 && scale == 1.0f && zero_point == 0;
+  if (!conv_ || !(f32 || (quantized && value.channel_block == 0)) || x.shape.rank() != 4 ||
+      x.shape[1] != channels_ || x.shape[2] != h_ || x.shape[3] != w_) {
+    return absl::InvalidArgumentError(absl::StrCat("input moments: observed ",
+                                                   ir::DTypeName(x.dtype), " value of shape ",
+                                                   x.shape.ToString()));
   }
   const int64_t rows = x.shape[0], plane = h_ * w_;
   const int64_t block = value.channels_last ? channels_ : value.channel_block;
@@ -189,7 +193,17 @@ absl::Status InputMoments::AddObserved(const runtime::ObservedValue& value) {
   // Sum the images in their own layout (contiguous), then reorder once.
   const int64_t per_image = blocks * plane * block;
   std::vector<float> image_sum(per_image, 0.0f);
-  SumRows<float>(x.data, rows, per_image, /*transposed=*/false, image_sum);
+  switch (x.dtype) {
+    case ir::DType::kU8:
+      SumRows<uint8_t>(x.data, rows, per_image, /*transposed=*/false, image_sum);
+      break;
+    case ir::DType::kI8:
+      SumRows<int8_t>(x.data, rows, per_image, /*transposed=*/false, image_sum);
+      break;
+    default:
+      SumRows<float>(x.data, rows, per_image, /*transposed=*/false, image_sum);
+      break;
+  }
   std::vector<float> batch(channels_ * plane, 0.0f);
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t lanes = std::min(block, channels_ - b * block);
@@ -198,7 +212,7 @@ absl::Status InputMoments::AddObserved(const runtime::ObservedValue& value) {
       for (int64_t l = 0; l < lanes; ++l) batch[(b * block + l) * plane + i] = src[i * block + l];
     }
   }
-  Fold(batch, rows, 1.0f, 0);
+  Fold(batch, rows, scale, zero_point);
   return absl::OkStatus();
 }
 

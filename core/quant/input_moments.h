@@ -33,8 +33,10 @@ class InputMoments {
   // standing for (q - zero_point) * scale.
   absl::Status AddQuantized(const ir::TensorView& q, float scale, int32_t zero_point);
   // Adds one batch as Session::RunObserved shows it: plain, channels-last
-  // or channel-blocked f32.
-  absl::Status AddObserved(const runtime::ObservedValue& value);
+  // or channel-blocked f32; or u8 / i8 values, plain or channels-last,
+  // standing for (q - zero_point) * scale (f32 takes scale 1, zero point 0).
+  absl::Status AddObserved(const runtime::ObservedValue& value, float scale = 1.0f,
+                           int32_t zero_point = 0);
 
   // Adds everything `other` (For the same node) has added: the sums add,
   // this one's first, so merging in a fixed order is reproducible.

@@ -62,7 +62,8 @@ SegmentedRun::SegmentedRun(const ir::Graph& graph, ir::TensorView images, int th
       threads_(threads),
       dequantizers_(DequantizersOf(graph)),
       last_reader_(LastReaders(graph, dequantizers_)) {
-  kept_[graph.inputs[0].name] = Kept{ir::Tensor(), images};
+  kept_[graph.inputs[0].name] = Kept{ir::Tensor(), runtime::LaidOutView{images, false}};
+  for (const ir::ValueInfo& o : graph.outputs) graph_outputs_.insert(o.name);
 }
 
 // Nodes [begin, end) as a graph, preceded by copies of the dequantizers of
@@ -123,7 +124,7 @@ absl::Status SegmentedRun::RunTo(int end) {
   if (end > position_) {
     FP_ASSIGN_OR_RETURN(ir::Graph seg, Segment(position_, end));
     if (!seg.outputs.empty()) {  // else nothing later reads what it computes
-      std::vector<ir::TensorView> inputs;
+      std::vector<runtime::LaidOutView> inputs;
       for (const ir::ValueInfo& v : seg.inputs) {
         auto it = kept_.find(v.name);
         if (it == kept_.end()) {
@@ -131,18 +132,22 @@ absl::Status SegmentedRun::RunTo(int end) {
         }
         inputs.push_back(it->second.view);
       }
-      std::vector<std::string> names;
-      for (const ir::ValueInfo& v : seg.outputs) names.push_back(v.name);
       runtime::SessionOptions so;
       so.intra_op_threads = threads_;
       so.optimize = false;  // the graph must stay as built
       so.lower_qdq = true;  // QDQ patterns run as the int8 kernels that serve them
+      std::vector<std::string> names;
+      for (const ir::ValueInfo& v : seg.outputs) {
+        names.push_back(v.name);
+        // Graph outputs are handed out plain (Outputs).
+        if (!graph_outputs_.contains(v.name)) so.channels_last_outputs.push_back(v.name);
+      }
       FP_ASSIGN_OR_RETURN(auto session, runtime::Session::Create(std::move(seg), so));
-      FP_ASSIGN_OR_RETURN(std::vector<ir::Tensor> out, session->Run(inputs));
+      FP_ASSIGN_OR_RETURN(std::vector<runtime::LaidOutTensor> out, session->RunLaidOut(inputs));
       for (size_t k = 0; k < names.size(); ++k) {
         Kept& kept = kept_[names[k]];
-        kept.owned = std::move(out[k]);
-        kept.view = kept.owned.view();
+        kept.owned = std::move(out[k].tensor);
+        kept.view = runtime::LaidOutView{kept.owned.view(), out[k].channels_last};
       }
     }
   }
@@ -158,7 +163,7 @@ absl::Status SegmentedRun::RunTo(int end) {
   return absl::OkStatus();
 }
 
-const ir::TensorView* SegmentedRun::Find(const std::string& name) const {
+const runtime::LaidOutView* SegmentedRun::Find(const std::string& name) const {
   auto it = kept_.find(name);
   return it == kept_.end() ? nullptr : &it->second.view;
 }
@@ -170,7 +175,7 @@ const ir::Node* SegmentedRun::RecomputedDequantizer(const std::string& value) co
 
 std::vector<ir::TensorView> SegmentedRun::Outputs() const {
   std::vector<ir::TensorView> out;
-  for (const ir::ValueInfo& o : graph_.outputs) out.push_back(kept_.at(o.name).view);
+  for (const ir::ValueInfo& o : graph_.outputs) out.push_back(kept_.at(o.name).view.view);
   return out;
 }
 

@@ -7,8 +7,11 @@
 // reads it, never kept: an activation then crosses a boundary as its int8
 // input (4x smaller), a constant comes from the current initializer, and
 // DQ -> op -> Q stays one pattern that runs as an int8 kernel. Segments run
-// unoptimized with QDQ lowered: the int8 kernels that serve the model.
-// Thread-compatible.
+// unoptimized with QDQ lowered: the int8 kernels that serve the model. A
+// value crossing a boundary stays in the layout its kernel wrote (the int8
+// convolutions' NHWC: Session::RunLaidOut), so that no segment converts it
+// to plain and the next back (those conversions were ~30% of resnet_small's
+// segmented run). Thread-compatible.
 #ifndef FIXPOINT_CORE_QUANT_SEGMENTED_RUN_H_
 #define FIXPOINT_CORE_QUANT_SEGMENTED_RUN_H_
 
@@ -17,9 +20,11 @@
 #include <vector>
 
 #include "absl/container/flat_hash_map.h"
+#include "absl/container/flat_hash_set.h"
 #include "absl/status/status.h"
 #include "core/ir/graph.h"
 #include "core/ir/tensor.h"
+#include "core/runtime/session.h"
 
 namespace fixpoint::quant {
 
@@ -35,18 +40,20 @@ class SegmentedRun {
   absl::Status RunTo(int end);
   int position() const { return position_; }
 
-  // Value `name` as computed and still kept, or null. Outputs of recomputed
-  // dequantizers are never kept: see RecomputedDequantizer.
-  const ir::TensorView* Find(const std::string& name) const;
+  // Value `name` as computed and still kept (plain, or channels-last as its
+  // kernel wrote it), or null. Outputs of recomputed dequantizers are never
+  // kept: see RecomputedDequantizer.
+  const runtime::LaidOutView* Find(const std::string& name) const;
   // The DequantizeLinear node recomputed wherever `value` is read, or null.
   const ir::Node* RecomputedDequantizer(const std::string& value) const;
-  // The graph's outputs, after RunTo(number of nodes); views into the run.
+  // The graph's outputs, after RunTo(number of nodes); views into the run,
+  // plain.
   std::vector<ir::TensorView> Outputs() const;
 
  private:
   struct Kept {
     ir::Tensor owned;  // empty for the graph input
-    ir::TensorView view;
+    runtime::LaidOutView view;
   };
   absl::StatusOr<ir::Graph> Segment(int begin, int end) const;
 
@@ -56,6 +63,7 @@ class SegmentedRun {
   absl::flat_hash_map<std::string, int> dequantizers_;  // value -> writing node
   absl::flat_hash_map<std::string, int> last_reader_;   // value -> node index
   absl::flat_hash_map<std::string, Kept> kept_;
+  absl::flat_hash_set<std::string> graph_outputs_;
 };
 
 // The largest number of bytes per image, counting every value as f32 and

@@ -168,6 +168,42 @@ TEST(InputMomentsTest, ObservedLayoutsEqualPlain) {
   }
 }
 
+TEST(InputMomentsTest, QuantizedChannelsLastEqualsPlainExactly) {
+  // Bias correction's segments hand int8 inputs over as the int8 kernels
+  // wrote them (NHWC): the moments must be exactly those of the plain form.
+  ir::Graph g;
+  g.inputs.push_back({"x", ir::DType::kF32, ir::Shape{3, 5, 3, 4}});
+  g.outputs.push_back({"y", ir::DType::kF32, {}});
+  std::mt19937 rng(10);
+  g.initializers["w"] = RandomF32(ir::Shape{3, 5, 3, 3}, rng);
+  g.nodes.push_back(MakeNode("conv", "Conv", {"x", "w"}, {"y"},
+                             {{"pads", std::vector<int64_t>{1, 1, 1, 1}}}));
+  ASSERT_TRUE(ir::InferShapes(g).ok());
+  const ir::Shape shape{3, 5, 3, 4};
+  ir::Tensor q(ir::DType::kU8, shape), q_nhwc(ir::DType::kU8, shape);
+  std::uniform_int_distribution<int> level(0, 255);
+  for (int64_t i = 0; i < q.NumElements(); ++i) q.data<uint8_t>()[i] = static_cast<uint8_t>(level(rng));
+  for (int64_t n = 0; n < 3; ++n) {
+    for (int64_t c = 0; c < 5; ++c) {
+      for (int64_t i = 0; i < 12; ++i) {
+        q_nhwc.data<uint8_t>()[(n * 12 + i) * 5 + c] = q.data<uint8_t>()[(n * 5 + c) * 12 + i];
+      }
+    }
+  }
+  auto plain = InputMoments::For(g, g.nodes[0]);
+  auto last = InputMoments::For(g, g.nodes[0]);
+  ASSERT_TRUE(plain.ok() && last.ok());
+  ASSERT_TRUE(plain->AddQuantized(q.view(), 0.02f, 7).ok());
+  ASSERT_TRUE(last->AddObserved(runtime::ObservedValue{q_nhwc.view(), 0, true}, 0.02f, 7).ok());
+  auto want = plain->Means(g.initializers.at("w"));
+  auto got = last->Means(g.initializers.at("w"));
+  ASSERT_TRUE(want.ok() && got.ok());
+  EXPECT_EQ(*got, *want);
+  // Blocked int8 layouts are not something a kernel writes: refused.
+  EXPECT_EQ(last->AddObserved(runtime::ObservedValue{q.view(), 8, false}, 0.02f, 7).code(),
+            absl::StatusCode::kInvalidArgument);
+}
+
 TEST(InputMomentsTest, RejectsWhatItCannotSummarize) {
   ir::Graph g;
   g.inputs.push_back({"x", ir::DType::kF32, ir::Shape{2, 2, 4, 4, 4}});

@@ -65,7 +65,7 @@ TEST(SegmentedRunTest, KeepsTheInt8InputOfARecomputedDequantizer) {
   EXPECT_EQ(run.RecomputedDequantizer("xd")->name, "dq");
   EXPECT_EQ(run.Find("xd"), nullptr);
   ASSERT_NE(run.Find("xq"), nullptr);  // the Add still reads DQ(xq)
-  EXPECT_EQ(run.Find("xq")->dtype, ir::DType::kU8);
+  EXPECT_EQ(run.Find("xq")->view.dtype, ir::DType::kU8);
   EXPECT_EQ(run.Find("x"), nullptr);  // nothing after the Q reads x
   ASSERT_NE(run.Find("c"), nullptr);  // the Relu reads it next
   EXPECT_EQ(run.RecomputedDequantizer("c"), nullptr);
