@@ -290,13 +290,14 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
   const int threads = options.threads > 0 ? options.threads : runtime::cpu::HardwareThreads();
   const bool beside = options.compare_outputs && threads >= 2;
   absl::StatusOr<std::vector<ir::Tensor>> uncorrected_outputs;
-  auto run_uncorrected = [&, graph = qdq](int intra_op_threads) {
+  // Runs once: its snapshot of the uncorrected graph moves into the session.
+  auto run_uncorrected = [&, graph = qdq](int intra_op_threads) mutable {
     runtime::SessionOptions so;
     so.intra_op_threads = intra_op_threads;
     so.optimize = false;
     so.lower_qdq = true;  // the int8 kernels the segments run
     absl::StatusOr<std::unique_ptr<runtime::Session>> session =
-        runtime::Session::Create(graph, so);
+        runtime::Session::Create(std::move(graph), so);
     if (!session.ok()) {
       uncorrected_outputs = session.status();
       return;
