@@ -14,6 +14,7 @@
 #include "core/quant/calibrator.h"
 #include "core/quant/quant_params.h"
 #include "tests/unit/quant/calibrator_test_util.h"
+#include "tests/unit/quant/pof2_reference.h"
 
 namespace fixpoint::quant {
 namespace {
@@ -27,24 +28,6 @@ int FixPosOf(absl::string_view method, const std::vector<std::vector<float>>& ba
   EXPECT_TRUE(range.ok()) << range.status();
   if (!range.ok() || !range->fix_pos.has_value()) return -1000;
   return *range->fix_pos;
-}
-
-// The reference: Vitis's quantize-dequantize error over the raw values.
-double BruteForceError(const std::vector<float>& values, int pos) {
-  double error = 0.0;
-  for (float x : values) {
-    const double q = std::clamp(RoundHalfEven(std::ldexp(double{x}, pos)), -128.0, 127.0);
-    const double d = x - std::ldexp(q, -pos);
-    error += d * d;
-  }
-  return error;
-}
-
-int BruteForceMinDiffs(const std::vector<float>& values) {
-  const auto [lo, hi] = std::minmax_element(values.begin(), values.end());
-  const int start = NonOverflowFixPos(*lo, *hi);
-  if (start == kMaxFixPos) return start;
-  return MinDiffsFixPos(start, [&](int pos) { return BruteForceError(values, pos); });
 }
 
 TEST(Pof2NonOverflowTest, PositiveMaximumNeedsMaxTimes2PowPosAtMost127_5) {

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "core/quant/quant_params.h"
+#include "tests/unit/quant/pof2_reference.h"
 
 namespace fixpoint::quant {
 namespace {
@@ -171,17 +172,7 @@ TEST(WeightQuantTest, VectorisedPathsMatchTheOneValueDefinitions) {
         ASSERT_EQ(q->values.data<int8_t>()[i], QuantizeValue(v[i], params)) << "element " << i;
       }
       if (scheme != WeightScheme::kPof2MinDiffs) continue;
-      const auto [lo, hi] = std::minmax_element(v.begin(), v.end());
-      const int start = NonOverflowFixPos(std::min(*lo, 0.0f), std::max(*hi, 0.0f));
-      const int expected = MinDiffsFixPos(start, [&](int pos) {
-        double error = 0;
-        for (float x : v) {
-          const double level = std::clamp(RoundHalfEven(std::ldexp(double{x}, pos)), -128.0, 127.0);
-          const double d = x - std::ldexp(level, -pos);
-          error += d * d;
-        }
-        return error;
-      });
+      const int expected = BruteForceMinDiffs(v);
       ASSERT_TRUE(q->fix_pos.has_value());
       EXPECT_EQ(*q->fix_pos, expected);
     }
