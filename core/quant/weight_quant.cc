@@ -12,6 +12,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/quant/quant_params.h"
+#include "core/quant/value_scan.h"
 #include "core/util/status_macros.h"
 
 namespace fixpoint::quant {
@@ -24,18 +25,8 @@ absl::Status CheckFiniteF32(const ir::Tensor& t, absl::string_view what) {
   }
   const float* v = t.data<float>();
   const int64_t n = t.NumElements();
-  // One branch-free pass, eight at a time; the index only on failure.
-  const __m256 abs_mask = _mm256_castsi256_ps(_mm256_set1_epi32(0x7fffffff));
-  const __m256 largest = _mm256_set1_ps(std::numeric_limits<float>::max());
-  __m256 finite8 = _mm256_castsi256_ps(_mm256_set1_epi32(-1));
-  int64_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    const __m256 magnitude = _mm256_and_ps(_mm256_loadu_ps(v + i), abs_mask);
-    finite8 = _mm256_and_ps(finite8, _mm256_cmp_ps(magnitude, largest, _CMP_LE_OQ));
-  }
-  bool finite = _mm256_movemask_ps(finite8) == 0xff;
-  for (; i < n; ++i) finite &= std::abs(v[i]) <= std::numeric_limits<float>::max();
-  if (finite) return absl::OkStatus();
+  // One vectorised pass (ScanValues); the index only on failure.
+  if (ScanValues({v, static_cast<size_t>(n)}).finite) return absl::OkStatus();
   for (int64_t i = 0; i < n; ++i) {
     if (!std::isfinite(v[i])) {
       return absl::InvalidArgumentError(
@@ -73,27 +64,13 @@ void QuantizeRun(const float* x, int64_t len, const QuantParams& params, int8_t*
   }
 }
 
-// Widens [lo, hi] to the n finite values at x, eight at a time (min and max
-// of finite values do not depend on the order).
+// Widens [lo, hi] to the n finite values at x (ScanValues: one vectorised
+// pass).
 void Extremes(const float* x, int64_t n, float& lo, float& hi) {
-  __m256 lo8 = _mm256_set1_ps(lo), hi8 = _mm256_set1_ps(hi);
-  int64_t k = 0;
-  for (; k + 8 <= n; k += 8) {
-    const __m256 v = _mm256_loadu_ps(x + k);
-    lo8 = _mm256_min_ps(lo8, v);
-    hi8 = _mm256_max_ps(hi8, v);
-  }
-  alignas(32) float lanes_lo[8], lanes_hi[8];
-  _mm256_store_ps(lanes_lo, lo8);
-  _mm256_store_ps(lanes_hi, hi8);
-  for (int j = 0; j < 8; ++j) {
-    lo = std::min(lo, lanes_lo[j]);
-    hi = std::max(hi, lanes_hi[j]);
-  }
-  for (; k < n; ++k) {
-    lo = std::min(lo, x[k]);
-    hi = std::max(hi, x[k]);
-  }
+  if (n == 0) return;
+  const ValueScan scan = ScanValues({x, static_cast<size_t>(n)});
+  lo = std::min(lo, scan.min);
+  hi = std::max(hi, scan.max);
 }
 
 // Power-of-two position for the whole weight; clamped to [-127, 127] so that
