@@ -124,6 +124,22 @@ void SumRows(const void* v, int64_t rows, int64_t size, bool transposed, std::ve
   }
 }
 
+// SumRows for the u8, i8 or f32 values of `x`.
+void SumRowsOf(const ir::TensorView& x, int64_t rows, int64_t size, bool transposed,
+               std::vector<float>& sum) {
+  switch (x.dtype) {
+    case ir::DType::kU8:
+      SumRows<uint8_t>(x.data, rows, size, transposed, sum);
+      break;
+    case ir::DType::kI8:
+      SumRows<int8_t>(x.data, rows, size, transposed, sum);
+      break;
+    default:
+      SumRows<float>(x.data, rows, size, transposed, sum);
+      break;
+  }
+}
+
 }  // namespace
 
 absl::Status InputMoments::Add(const ir::TensorView& x) { return AddQuantized(x, 1.0f, 0); }
@@ -153,17 +169,7 @@ absl::Status InputMoments::AddQuantized(const ir::TensorView& x, float scale, in
   // Float sums per batch (exact for int8 values), folded into doubles.
   std::vector<float> batch(size, 0.0f);
   const bool transposed = !conv_ && trans_a_;
-  switch (x.dtype) {
-    case ir::DType::kU8:
-      SumRows<uint8_t>(x.data, rows, size, transposed, batch);
-      break;
-    case ir::DType::kI8:
-      SumRows<int8_t>(x.data, rows, size, transposed, batch);
-      break;
-    default:
-      SumRows<float>(x.data, rows, size, transposed, batch);
-      break;
-  }
+  SumRowsOf(x, rows, size, transposed, batch);
   Fold(batch, rows, scale, zero_point);
   return absl::OkStatus();
 }
@@ -193,17 +199,7 @@ absl::Status InputMoments::AddObserved(const runtime::ObservedValue& value, floa
   // Sum the images in their own layout (contiguous), then reorder once.
   const int64_t per_image = blocks * plane * block;
   std::vector<float> image_sum(per_image, 0.0f);
-  switch (x.dtype) {
-    case ir::DType::kU8:
-      SumRows<uint8_t>(x.data, rows, per_image, /*transposed=*/false, image_sum);
-      break;
-    case ir::DType::kI8:
-      SumRows<int8_t>(x.data, rows, per_image, /*transposed=*/false, image_sum);
-      break;
-    default:
-      SumRows<float>(x.data, rows, per_image, /*transposed=*/false, image_sum);
-      break;
-  }
+  SumRowsOf(x, rows, per_image, /*transposed=*/false, image_sum);
   std::vector<float> batch(channels_ * plane, 0.0f);
   for (int64_t b = 0; b < blocks; ++b) {
     const int64_t lanes = std::min(block, channels_ - b * block);
