@@ -1,5 +1,6 @@
 #include "core/runtime/session.h"
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
@@ -156,13 +157,11 @@ absl::StatusOr<std::vector<LaidOutTensor>> Session::RunImpl(
     absl::FunctionRef<absl::Status(size_t, const ObservedValue&)> observer) const {
   FP_RETURN_IF_ERROR(CheckInputs(inputs));
   Signature signature;
-  signature.shapes.reserve(inputs.size());
+  const bool any_channels_last = std::any_of(
+      inputs.begin(), inputs.end(), [](const LaidOutView& in) { return in.channels_last; });
   for (const LaidOutView& in : inputs) {
     signature.shapes.push_back(in.view.shape);
-    if (in.channels_last) signature.channels_last.resize(inputs.size(), false);
-  }
-  for (size_t i = 0; i < signature.channels_last.size(); ++i) {
-    signature.channels_last[i] = inputs[i].channels_last;
+    if (any_channels_last) signature.channels_last.push_back(in.channels_last);
   }
   signature.laid_out_outputs = laid_out_outputs && !options_.channels_last_outputs.empty();
   FP_ASSIGN_OR_RETURN(std::shared_ptr<const BoundPlan> plan, GetPlan(signature));
