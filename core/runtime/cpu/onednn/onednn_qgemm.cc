@@ -45,11 +45,19 @@ KernelOr Build(const KernelContext& ctx) {
   if (has_bias) std::copy_n(Constant(ctx, kBias)->data<int32_t>(), n, bias_values.begin());
   const bool with_bias = has_bias || q.x_zp != 0;
   if (q.x_zp != 0) {
-    for (int64_t j = 0; j < n; ++j) {
-      int64_t column = 0;
-      for (int64_t i = 0; i < k; ++i) column += trans_b ? b[j * k + i] : b[i * n + j];
-      bias_values[j] -= static_cast<int32_t>(q.x_zp * column);
+    // sum_k w per output column, reading B in its memory order ([N, K]
+    // rows with transB, else [K, N] rows).
+    std::vector<int64_t> column(static_cast<size_t>(n), 0);
+    if (trans_b) {
+      for (int64_t j = 0; j < n; ++j) {
+        for (int64_t i = 0; i < k; ++i) column[j] += b[j * k + i];
+      }
+    } else {
+      for (int64_t i = 0; i < k; ++i) {
+        for (int64_t j = 0; j < n; ++j) column[j] += b[i * n + j];
+      }
     }
+    for (int64_t j = 0; j < n; ++j) bias_values[j] -= static_cast<int32_t>(q.x_zp * column[j]);
     q.x_zp = 0;
   }
   FP_ASSIGN_OR_RETURN(dnnl::primitive_attr attr, QuantAttr(ctx.node, q, /*channel_dim=*/1));
