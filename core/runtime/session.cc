@@ -46,16 +46,6 @@ absl::StatusOr<std::vector<ir::Tensor>> Tensors(
   return tensors;
 }
 
-struct AlignedBuffer {
-  explicit AlignedBuffer(size_t bytes)
-      : data(bytes == 0 ? nullptr
-                        : static_cast<std::byte*>(std::aligned_alloc(64, (bytes + 63) / 64 * 64))) {}
-  ~AlignedBuffer() { std::free(data); }
-  AlignedBuffer(const AlignedBuffer&) = delete;
-  AlignedBuffer& operator=(const AlignedBuffer&) = delete;
-  std::byte* data;
-};
-
 }  // namespace
 
 Session::Session(ir::Graph graph, const SessionOptions& options)
@@ -167,13 +157,8 @@ absl::StatusOr<std::vector<LaidOutTensor>> Session::RunImpl(
   FP_ASSIGN_OR_RETURN(std::shared_ptr<const BoundPlan> plan, GetPlan(signature));
   cpu::SetIntraOpThreadsForThisThread(options_.intra_op_threads);
 
-  AlignedBuffer arena(plan->arena_bytes);
-  AlignedBuffer scratch(plan->scratch_bytes);
-  if ((plan->arena_bytes > 0 && arena.data == nullptr) ||
-      (plan->scratch_bytes > 0 && scratch.data == nullptr)) {
-    return absl::ResourceExhaustedError(absl::StrCat(
-        "cannot allocate ", plan->arena_bytes + plan->scratch_bytes, " bytes of working memory"));
-  }
+  FP_ASSIGN_OR_RETURN(WorkspacePool::Lease workspace,
+                      workspaces_.Acquire(plan->arena_bytes, plan->scratch_bytes));
   std::vector<ir::Tensor> outputs(graph_.outputs.size());
   std::vector<ir::TensorView> views(plan->slots.size());
   for (size_t id = 0; id < plan->slots.size(); ++id) {
@@ -181,7 +166,7 @@ absl::StatusOr<std::vector<LaidOutTensor>> Session::RunImpl(
     switch (s.kind) {
       case Slot::Kind::kInput: views[id] = inputs[s.index].view; break;
       case Slot::Kind::kConstant: views[id] = s.constant->view(); break;
-      case Slot::Kind::kArena: views[id] = {s.dtype, s.shape, arena.data + s.offset}; break;
+      case Slot::Kind::kArena: views[id] = {s.dtype, s.shape, workspace.arena() + s.offset}; break;
       case Slot::Kind::kOutput:
         outputs[s.index] = ir::Tensor(s.dtype, s.shape);
         views[id] = outputs[s.index].view();
@@ -217,7 +202,7 @@ absl::StatusOr<std::vector<LaidOutTensor>> Session::RunImpl(
     out_views.clear();
     for (int in : step.inputs) in_views.push_back(in >= 0 ? views[in] : ir::TensorView{});
     for (int out : step.outputs) out_views.push_back(views[out]);
-    absl::Status status = step.kernel->Run(KernelArgs{in_views, out_views, scratch.data});
+    absl::Status status = step.kernel->Run(KernelArgs{in_views, out_views, workspace.scratch()});
     if (!status.ok()) {
       return WithContext(status, absl::StrCat(step.info.op_type, " '", step.info.node, "'"));
     }

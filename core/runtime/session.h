@@ -17,6 +17,7 @@
 #include "absl/status/statusor.h"
 #include "absl/synchronization/mutex.h"
 #include "core/ir/graph.h"
+#include "core/runtime/workspace_pool.h"
 
 namespace fixpoint::runtime {
 
@@ -134,6 +135,7 @@ class Session {
   mutable absl::Mutex mu_;
   mutable absl::flat_hash_map<std::string, std::shared_ptr<const BoundPlan>> plans_
       ABSL_GUARDED_BY(mu_);
+  mutable WorkspacePool workspaces_;
 };
 
 }  // namespace fixpoint::runtime
