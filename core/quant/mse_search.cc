@@ -20,7 +20,12 @@
 // order of evaluation. Sums are double: the moment differences cancel by up
 // to about 255^2, which leaves about 1e-11 relative error, far below the
 // 1e-9 the contract allows (long double was 5x slower and chose the same
-// ranges on every test and model histogram).
+// ranges on every test and model histogram). With AVX2 the boundaries'
+// moment lookups and the level terms are computed four at a time, with the
+// one-at-a-time code's operations in its order (equal to the last bit); the
+// terms are still summed one by one, in level order (the early exit and the
+// choice are unchanged). That made the search 1.45x faster on resnet_small's
+// histograms.
 #include "core/quant/mse_search.h"
 
 #include <algorithm>
@@ -30,6 +35,10 @@
 #include <span>
 #include <utility>
 #include <vector>
+
+#if defined(__AVX2__)
+#include <immintrin.h>
+#endif
 
 #include "core/quant/quant_params.h"
 #include "core/util/status_macros.h"
@@ -180,7 +189,11 @@ class PrefixModel {
   }
 
   // Moments of the continuous part over (-inf, x].
-  Moments At(double x) const;
+  inline Moments At(double x) const;
+  // At(xs[i]) for i < n, as columns: m0[i], m1[i], m2[i]. The same
+  // operations in the same order as At, four lanes at a time: equal to the
+  // last bit.
+  void AtMany(const double* xs, size_t n, double* m0, double* m1, double* m2) const;
 
   const Moments& Total() const { return total_; }
   double min() const { return min_; }
@@ -213,7 +226,7 @@ class PrefixModel {
   std::vector<std::pair<double, double>> points_;  // (x, count)
 };
 
-Moments PrefixModel::At(double x) const {
+inline Moments PrefixModel::At(double x) const {
   if (x <= min_) return Moments{};
   if (x >= max_) return total_;
   const double b = std::floor(BinPosition(x));
@@ -223,6 +236,77 @@ Moments PrefixModel::At(double x) const {
   const double d = bin.density * (u - bin.lo);
   return Moments{bin.m0 + d, bin.m1 + d * (u + bin.lo) * 0.5,
                  bin.m2 + d * (u * u + u * bin.lo + bin.lo * bin.lo) * kThird};
+}
+
+void PrefixModel::AtMany(const double* xs, size_t n, double* m0, double* m1,
+                         double* m2) const {
+  size_t i = 0;
+#if defined(__AVX2__)
+  // No FMA: At's products and sums round one at a time (this file is built
+  // with -ffp-contract=off, core/CMakeLists.txt), so these do too.
+  const __m256d origin = _mm256_set1_pd(origin_);
+  const __m256d inverse_width = _mm256_set1_pd(inverse_width_);
+  const __m256d width = _mm256_set1_pd(width_);
+  const __m256d last_bin = _mm256_set1_pd(static_cast<double>(bins_.size() - 1));
+  const __m256d zero = _mm256_setzero_pd();
+  const __m256d half = _mm256_set1_pd(0.5);
+  const __m256d third = _mm256_set1_pd(kThird);
+  const __m256d min = _mm256_set1_pd(min_);
+  const __m256d max = _mm256_set1_pd(max_);
+  const __m256d total0 = _mm256_set1_pd(total_.m0);
+  const __m256d total1 = _mm256_set1_pd(total_.m1);
+  const __m256d total2 = _mm256_set1_pd(total_.m2);
+  const bool exact_inverse = inverse_width_ != 0;
+  alignas(32) int32_t index[4];
+  for (; i + 4 <= n; i += 4) {
+    const __m256d x = _mm256_loadu_pd(xs + i);
+    const __m256d offset = _mm256_sub_pd(x, origin);
+    const __m256d position = exact_inverse ? _mm256_mul_pd(offset, inverse_width)
+                                           : _mm256_div_pd(offset, width);
+    const __m256d b = _mm256_min_pd(_mm256_max_pd(_mm256_floor_pd(position), zero), last_bin);
+    _mm_store_si128(reinterpret_cast<__m128i*>(index), _mm256_cvttpd_epi32(b));
+    // Each bin's record, m0 m1 m2 lo | hi density, transposed into columns.
+    const double* r0 = &bins_[index[0]].m0;
+    const double* r1 = &bins_[index[1]].m0;
+    const double* r2 = &bins_[index[2]].m0;
+    const double* r3 = &bins_[index[3]].m0;
+    const __m256d a0 = _mm256_loadu_pd(r0), a1 = _mm256_loadu_pd(r1);
+    const __m256d a2 = _mm256_loadu_pd(r2), a3 = _mm256_loadu_pd(r3);
+    const __m256d t0 = _mm256_unpacklo_pd(a0, a1), t1 = _mm256_unpackhi_pd(a0, a1);
+    const __m256d t2 = _mm256_unpacklo_pd(a2, a3), t3 = _mm256_unpackhi_pd(a2, a3);
+    const __m256d bin_m0 = _mm256_permute2f128_pd(t0, t2, 0x20);
+    const __m256d bin_m1 = _mm256_permute2f128_pd(t1, t3, 0x20);
+    const __m256d bin_m2 = _mm256_permute2f128_pd(t0, t2, 0x31);
+    const __m256d lo = _mm256_permute2f128_pd(t1, t3, 0x31);
+    const __m256d h02 = _mm256_set_m128d(_mm_loadu_pd(r2 + 4), _mm_loadu_pd(r0 + 4));
+    const __m256d h13 = _mm256_set_m128d(_mm_loadu_pd(r3 + 4), _mm_loadu_pd(r1 + 4));
+    const __m256d hi = _mm256_unpacklo_pd(h02, h13);
+    const __m256d density = _mm256_unpackhi_pd(h02, h13);
+
+    const __m256d u = _mm256_min_pd(_mm256_max_pd(x, lo), hi);
+    const __m256d d = _mm256_mul_pd(density, _mm256_sub_pd(u, lo));
+    __m256d s0 = _mm256_add_pd(bin_m0, d);
+    __m256d s1 = _mm256_add_pd(bin_m1, _mm256_mul_pd(_mm256_mul_pd(d, _mm256_add_pd(u, lo)), half));
+    const __m256d quadratic = _mm256_add_pd(
+        _mm256_add_pd(_mm256_mul_pd(u, u), _mm256_mul_pd(u, lo)), _mm256_mul_pd(lo, lo));
+    __m256d s2 = _mm256_add_pd(bin_m2, _mm256_mul_pd(_mm256_mul_pd(d, quadratic), third));
+    // x >= max: the totals; x <= min (checked first in At): nothing.
+    const __m256d above = _mm256_cmp_pd(x, max, _CMP_GE_OQ);
+    const __m256d below = _mm256_cmp_pd(x, min, _CMP_LE_OQ);
+    s0 = _mm256_blendv_pd(_mm256_blendv_pd(s0, total0, above), zero, below);
+    s1 = _mm256_blendv_pd(_mm256_blendv_pd(s1, total1, above), zero, below);
+    s2 = _mm256_blendv_pd(_mm256_blendv_pd(s2, total2, above), zero, below);
+    _mm256_storeu_pd(m0 + i, s0);
+    _mm256_storeu_pd(m1 + i, s1);
+    _mm256_storeu_pd(m2 + i, s2);
+  }
+#endif
+  for (; i < n; ++i) {
+    const Moments m = At(xs[i]);
+    m0[i] = m.m0;
+    m1[i] = m.m1;
+    m2[i] = m.m2;
+  }
 }
 
 
@@ -248,23 +332,63 @@ class Evaluator {
   double Bound(std::span<const QdqMap> maps);
 
  private:
-  // at_[i] = model_.At(xs_[i]).
+  // at(i) = model_.At(xs_[i]) for every i.
   void LookUp() {
-    at_.resize(xs_.size());
-    for (size_t i = 0; i < xs_.size(); ++i) at_[i] = model_.At(xs_[i]);
+    const size_t n = xs_.size();
+    at_m0_.resize(n);
+    at_m1_.resize(n);
+    at_m2_.resize(n);
+    model_.AtMany(xs_.data(), n, at_m0_.data(), at_m1_.data(), at_m2_.data());
   }
+  Moments at(size_t i) const { return Moments{at_m0_[i], at_m1_[i], at_m2_[i]}; }
   // Boundaries looked up (and summed) at a time between checks of the limit.
   static constexpr size_t kChunk = 32;
   // integral over [a, b] of f(x) (x - c)^2, given the moments up to a and b.
   static double Between(const Moments& a, const Moments& b, double c) {
     return Centered(b.m0 - a.m0, b.m1 - a.m1, b.m2 - a.m2, c);
   }
+  // terms_[i] = Between(moments before boundary i, at boundary i, level
+  // (l_lo + first + i) * scale) for i < count, from the chunk's columns
+  // (index 0: the moments before the chunk; i + 1: at its boundary i).
+  void ChunkTerms(size_t count, double l_lo, size_t first, double scale);
 
   const PrefixModel& model_;
   std::vector<double> xs_;
-  std::vector<Moments> at_;
+  std::vector<double> at_m0_, at_m1_, at_m2_;
+  // One chunk's columns, 3 lanes of padding read (never summed) by ChunkTerms.
+  static constexpr size_t kColumn = kChunk + 4;
+  double m0_[kColumn] = {}, m1_[kColumn] = {}, m2_[kColumn] = {};
+  double terms_[kChunk + 3] = {};
   std::vector<std::pair<double, double>> u_;
 };
+
+void Evaluator::ChunkTerms(size_t count, double l_lo, size_t first, double scale) {
+  size_t i = 0;
+#if defined(__AVX2__)
+  // Between's operations in its order, four terms at a time, no FMA.
+  const __m256d lanes = _mm256_setr_pd(0, 1, 2, 3);
+  const __m256d vl_lo = _mm256_set1_pd(l_lo);
+  const __m256d vscale = _mm256_set1_pd(scale);
+  const __m256d two = _mm256_set1_pd(2.0);
+  for (; i < count; i += 4) {
+    const __m256d d0 = _mm256_sub_pd(_mm256_loadu_pd(m0_ + i + 1), _mm256_loadu_pd(m0_ + i));
+    const __m256d d1 = _mm256_sub_pd(_mm256_loadu_pd(m1_ + i + 1), _mm256_loadu_pd(m1_ + i));
+    const __m256d d2 = _mm256_sub_pd(_mm256_loadu_pd(m2_ + i + 1), _mm256_loadu_pd(m2_ + i));
+    const __m256d level = _mm256_add_pd(
+        _mm256_set1_pd(static_cast<double>(first + i)), lanes);  // exact: small integers
+    const __m256d c = _mm256_mul_pd(_mm256_add_pd(vl_lo, level), vscale);
+    const __m256d v = _mm256_add_pd(_mm256_sub_pd(d2, _mm256_mul_pd(_mm256_mul_pd(two, c), d1)),
+                                    _mm256_mul_pd(_mm256_mul_pd(c, c), d0));
+    // max(v, 0) is 0 for v <= 0 and NaN, as Centered's std::max(0.0, v).
+    _mm256_storeu_pd(terms_ + i, _mm256_max_pd(v, _mm256_setzero_pd()));
+  }
+#endif
+  for (; i < count; ++i) {
+    terms_[i] = Between(Moments{m0_[i], m1_[i], m2_[i]},
+                        Moments{m0_[i + 1], m1_[i + 1], m2_[i + 1]},
+                        (l_lo + static_cast<double>(first + i)) * scale);
+  }
+}
 
 double Evaluator::Error(const QdqMap& map, double limit) {
   const double l_lo = map.Level(model_.min());
@@ -277,16 +401,17 @@ double Evaluator::Error(const QdqMap& map, double limit) {
   const double top = Between(below_top, model_.Total(), l_hi * map.scale);
   if (top > limit) return top;
   double error = 0;
-  Moments prev;
+  m0_[0] = m1_[0] = m2_[0] = 0;  // the moments below the first boundary: none
   for (size_t first = 0; first < boundaries; first += kChunk) {
     const size_t count = std::min(kChunk, boundaries - first);
     xs_.resize(count);
     for (size_t i = 0; i < count; ++i) xs_[i] = boundary(first + i);
-    LookUp();
-    for (size_t i = 0; i < count; ++i) {
-      error += Between(prev, at_[i], (l_lo + static_cast<double>(first + i)) * map.scale);
-      prev = at_[i];
-    }
+    model_.AtMany(xs_.data(), count, m0_ + 1, m1_ + 1, m2_ + 1);
+    ChunkTerms(count, l_lo, first, map.scale);
+    for (size_t i = 0; i < count; ++i) error += terms_[i];
+    m0_[0] = m0_[count];
+    m1_[0] = m1_[count];
+    m2_[0] = m2_[count];
     if (error + top > limit) return error + top;
   }
   error += top;
@@ -328,11 +453,11 @@ double Evaluator::Bound(std::span<const QdqMap> maps) {
   }
   xs_.push_back(u_.back().second);
   LookUp();
-  double bound = Between(Moments{}, at_.front(), xs_.front());
+  double bound = Between(Moments{}, at(0), xs_.front());
   for (size_t e = 1; e + 2 < xs_.size(); e += 3) {  // e, the middle, a
-    bound += Between(at_[e], at_[e + 1], xs_[e]) + Between(at_[e + 1], at_[e + 2], xs_[e + 2]);
+    bound += Between(at(e), at(e + 1), xs_[e]) + Between(at(e + 1), at(e + 2), xs_[e + 2]);
   }
-  bound += Between(at_.back(), model_.Total(), xs_.back());
+  bound += Between(at(xs_.size() - 1), model_.Total(), xs_.back());
   for (const auto& [x, count] : model_.points()) {
     double d = std::numeric_limits<double>::infinity();
     for (const auto& [a, b] : u_) d = std::min(d, x < a ? a - x : (x > b ? x - b : 0.0));
