@@ -16,7 +16,7 @@ namespace fixpoint::quant {
 Histogram::Histogram(int bins_per_side, bool track_sums)
     : bins_per_side_(bins_per_side),
       track_sums_(track_sums),
-      counts_(2 * static_cast<size_t>(bins_per_side) + kTrashSlots, 0),
+      counts_(2 * static_cast<size_t>(bins_per_side), 0),
       sums_(track_sums ? 2 * static_cast<size_t>(bins_per_side) : 0, 0.0) {
   assert(bins_per_side >= 2 && bins_per_side % 2 == 0);
 }
@@ -95,43 +95,78 @@ absl::Status Histogram::Merge(const Histogram& other) {
   return absl::OkStatus();
 }
 
+namespace {
+
+#if defined(__AVX2__)
+// kLeftPack[mask]: the lanes set in an 8-bit mask, in order, then zeros (a
+// _mm256_permutevar8x32 that moves the kept lanes to the front).
+struct LeftPack {
+  int32_t lanes[256][8];
+  int32_t kept[256];
+};
+constexpr LeftPack MakeLeftPack() {
+  LeftPack t{};
+  for (int mask = 0; mask < 256; ++mask) {
+    int kept = 0;
+    for (int lane = 0; lane < 8; ++lane) {
+      if ((mask >> lane) & 1) t.lanes[mask][kept++] = lane;
+    }
+    t.kept[mask] = kept;
+  }
+  return t;
+}
+constexpr LeftPack kLeftPack = MakeLeftPack();
+#endif
+
+}  // namespace
+
 template <typename Visit>
-void Histogram::ForEachIndex(std::span<const float> values, Visit visit) {
-  const size_t trash = 2 * static_cast<size_t>(bins_per_side_);
+void Histogram::ForEachNonZero(std::span<const float> values, Visit visit) {
   size_t i = 0;
 #if defined(__AVX2__)
   // Index() eight at a time: x * n / T is exact in double (T is a power of
-  // two), so floor() bins exactly as the scalar code does. Zeros get the
-  // trash slots, which the visitor tells apart (index >= 2 n).
+  // two), so floor() bins exactly as the scalar code does. The non-zero
+  // lanes are packed to the front (half of a ReLU output is zeros, in no
+  // predictable order) into a block, which a plain loop then visits: 2.0 ->
+  // 0.9 ns per value with sums, against visiting every lane and sending
+  // zeros to a slot never read.
   const __m256d to_bins = _mm256_set1_pd(bins_per_side_ / range_);
   const __m256d lowest = _mm256_set1_pd(-bins_per_side_);
   const __m256d highest = _mm256_set1_pd(bins_per_side_ - 1);
   const __m256i offset = _mm256_set1_epi32(bins_per_side_);
-  const __m256i trash_slots = _mm256_add_epi32(_mm256_set1_epi32(static_cast<int32_t>(trash)),
-                                               _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
   const __m256 zero = _mm256_setzero_ps();
-  alignas(32) int32_t index[8];
-  for (; i + 8 <= values.size(); i += 8) {
-    const __m256 x = _mm256_loadu_ps(values.data() + i);
-    auto bins = [&](__m128 half) {
-      const __m256d b = _mm256_floor_pd(_mm256_mul_pd(_mm256_cvtps_pd(half), to_bins));
-      return _mm256_cvttpd_epi32(_mm256_min_pd(_mm256_max_pd(b, lowest), highest));
-    };
-    __m256i j = _mm256_set_m128i(bins(_mm256_extractf128_ps(x, 1)), bins(_mm256_castps256_ps128(x)));
-    j = _mm256_add_epi32(j, offset);
-    const __m256i is_zero = _mm256_castps_si256(_mm256_cmp_ps(x, zero, _CMP_EQ_OQ));
-    j = _mm256_blendv_epi8(j, trash_slots, is_zero);
-    _mm256_store_si256(reinterpret_cast<__m256i*>(index), j);
-    for (int k = 0; k < 8; ++k) visit(static_cast<size_t>(index[k]), values[i + k]);
+  constexpr size_t kBlock = 512;
+  alignas(32) int32_t index[kBlock + 8];
+  alignas(32) float kept[kBlock + 8];
+  while (i + 8 <= values.size()) {
+    size_t count = 0;
+    for (; i + 8 <= values.size() && count <= kBlock - 8; i += 8) {
+      const __m256 x = _mm256_loadu_ps(values.data() + i);
+      auto bins = [&](__m128 half) {
+        const __m256d b = _mm256_floor_pd(_mm256_mul_pd(_mm256_cvtps_pd(half), to_bins));
+        return _mm256_cvttpd_epi32(_mm256_min_pd(_mm256_max_pd(b, lowest), highest));
+      };
+      __m256i j =
+          _mm256_set_m128i(bins(_mm256_extractf128_ps(x, 1)), bins(_mm256_castps256_ps128(x)));
+      j = _mm256_add_epi32(j, offset);
+      const int mask = _mm256_movemask_ps(_mm256_cmp_ps(x, zero, _CMP_NEQ_OQ));
+      const __m256i pack =
+          _mm256_loadu_si256(reinterpret_cast<const __m256i*>(kLeftPack.lanes[mask]));
+      _mm256_storeu_si256(reinterpret_cast<__m256i*>(index + count),
+                          _mm256_permutevar8x32_epi32(j, pack));
+      _mm256_storeu_ps(kept + count, _mm256_permutevar8x32_ps(x, pack));
+      count += static_cast<size_t>(kLeftPack.kept[mask]);
+    }
+    for (size_t k = 0; k < count; ++k) visit(static_cast<size_t>(index[k]), kept[k]);
   }
 #endif
   for (; i < values.size(); ++i) {
-    visit(values[i] != 0.0f ? Index(values[i]) : trash + i % kTrashSlots, values[i]);
+    if (values[i] != 0.0f) visit(Index(values[i]), values[i]);
   }
 }
 
 void Histogram::CountNonZeros(std::span<const float> values) {
-  ForEachIndex(values, [this](size_t j, float) { ++counts_[j]; });
+  ForEachNonZero(values, [this](size_t j, float) { ++counts_[j]; });
 }
 
 namespace {
@@ -157,16 +192,10 @@ double SumOfSquares(std::span<const float> values) {
 
 void Histogram::AddNonZerosWithSums(std::span<const float> values) {
   // Per-bin sums in value order, as the one-value-at-a-time loop did: the
-  // same to the last bit. Zeros are counted by the caller; here, without a
-  // branch (half of a ReLU output is zeros, in no predictable order: the
-  // branch cost 2.5 against 1.3 ns per value), each counts in its trash
-  // slot, which is never read, and adds itself, a zero, to the sum of one of
-  // the 8 top bins: s + 0 = s for s != 0, and +0 + -0 = +0, so no sum
-  // changes (a bin of non-zero values of one sign never sums to -0).
-  const size_t trash = 2 * static_cast<size_t>(bins_per_side_);
-  ForEachIndex(values, [this, trash](size_t j, float x) {
+  // same to the last bit. Zeros are counted by the caller, and add nothing.
+  ForEachNonZero(values, [this](size_t j, float x) {
     ++counts_[j];
-    sums_[j >= trash ? j - kTrashSlots : j] += x;
+    sums_[j] += x;
   });
   sum_squares_ += SumOfSquares(values);
 }

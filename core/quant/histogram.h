@@ -87,17 +87,13 @@ class Histogram {
   void CountNonZeros(std::span<const float> values);
   // The same, also adding to the per-bin sums and the sum of squares.
   void AddNonZerosWithSums(std::span<const float> values);
-  // visit(array index, value) for each value in order; zeros get an index
-  // of a trash slot (>= 2 n) instead of their bin's.
+  // visit(array index, value) for each non-zero value, in order.
   template <typename Visit>
-  void ForEachIndex(std::span<const float> values, Visit visit);
+  void ForEachNonZero(std::span<const float> values, Visit visit);
 
   const int bins_per_side_;
   const bool track_sums_;
-  // 2 * n, index j = bin j - n; then kTrashSlots slots that CountNonZeros
-  // sends zeros to (their counts are added in bulk; spreading them over
-  // several slots keeps increments of one address from serializing).
-  static constexpr size_t kTrashSlots = 8;
+  // 2 * n, index j = bin j - n.
   std::vector<int64_t> counts_;
   std::vector<double> sums_;     // 2 * n if track_sums_
   double sum_squares_ = 0.0;
