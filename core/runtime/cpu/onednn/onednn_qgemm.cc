@@ -10,6 +10,7 @@
 #include "core/runtime/cpu/onednn/onednn_kernels.h"
 #include "core/runtime/cpu/onednn/onednn_qparams.h"
 #include "core/runtime/cpu/onednn/onednn_util.h"
+#include "core/runtime/cpu/onednn/onednn_weights.h"
 #include "core/util/status_macros.h"
 
 namespace fixpoint::runtime::onednn {
@@ -72,13 +73,7 @@ KernelOr Build(const KernelContext& ctx) {
                                         CpuEngine());
   // B as a [K, N] view of the user's layout, reordered once.
   const Desc w_user = trans_b ? Desc({k, n}, dt::s8, Dims{1, k}) : Desc({k, n}, dt::s8, tag::ab);
-  dnnl::memory user(w_user, CpuEngine(), const_cast<int8_t*>(b));
-  dnnl::memory packed(pd.weights_desc(), CpuEngine());
-  {
-    dnnl::stream stream(CpuEngine());
-    dnnl::reorder(user, packed).execute(stream, user, packed);
-    stream.wait();
-  }
+  const dnnl::memory packed = PackS8Weights(w_user, b, pd.weights_desc());
   std::vector<Binding> args = {Binding::Input(DNNL_ARG_SRC, kA, src),
                                Binding::Output(DNNL_ARG_DST, 0, dst),
                                Binding::Owned(DNNL_ARG_WEIGHTS, packed)};
