@@ -220,6 +220,14 @@ absl::StatusOr<std::vector<LaidOutTensor>> Session::RunImpl(
   return laid_out;
 }
 
+absl::Status Session::Prepare(std::span<const ir::Shape> input_shapes,
+                              int concurrent_runs) const {
+  Signature signature;
+  signature.shapes.assign(input_shapes.begin(), input_shapes.end());
+  FP_ASSIGN_OR_RETURN(std::shared_ptr<const BoundPlan> plan, GetPlan(signature));
+  return workspaces_.Reserve(plan->arena_bytes, plan->scratch_bytes, concurrent_runs);
+}
+
 absl::StatusOr<std::vector<BoundNodeInfo>> Session::DescribeBinding(
     std::span<const ir::Shape> input_shapes) const {
   Signature signature;

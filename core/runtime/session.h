@@ -104,6 +104,13 @@ class Session {
   absl::StatusOr<std::vector<LaidOutTensor>> RunLaidOut(
       std::span<const LaidOutView> inputs) const;
 
+  // Binds the kernels for these input shapes (as the first Run would) and
+  // readies working memory for `concurrent_runs` runs at once, all on the
+  // calling thread: runs that other threads then start neither bind nor
+  // fault in fresh pages (see workspace_pool.h). Errors as Run's for
+  // shapes that do not fit; RESOURCE_EXHAUSTED when memory runs out.
+  absl::Status Prepare(std::span<const ir::Shape> input_shapes, int concurrent_runs) const;
+
   // Kernels bound for these input shapes (binds them if needed).
   absl::StatusOr<std::vector<BoundNodeInfo>> DescribeBinding(
       std::span<const ir::Shape> input_shapes) const;

@@ -62,6 +62,17 @@ absl::StatusOr<WorkspacePool::Lease> WorkspacePool::Acquire(size_t arena_bytes,
   return Lease(this, std::move(buffer), arena_bytes, scratch_bytes);
 }
 
+absl::Status WorkspacePool::Reserve(size_t arena_bytes, size_t scratch_bytes, int runs) {
+  std::vector<Lease> leases;  // held together, so that each is a buffer of its own
+  leases.reserve(static_cast<size_t>(std::max(runs, 0)));
+  for (int r = 0; r < runs; ++r) {
+    absl::StatusOr<Lease> lease = Acquire(arena_bytes, scratch_bytes);
+    if (!lease.ok()) return lease.status();
+    leases.push_back(*std::move(lease));
+  }
+  return absl::OkStatus();
+}
+
 size_t WorkspacePool::idle() const {
   absl::MutexLock lock(&mu_);
   return idle_.size();

@@ -54,6 +54,10 @@ class WorkspacePool {
   // largest run it served. RESOURCE_EXHAUSTED when memory runs out.
   absl::StatusOr<Lease> Acquire(size_t arena_bytes, size_t scratch_bytes);
 
+  // Readies `runs` buffers of these sizes, allocated on the calling thread,
+  // for as many runs at once. RESOURCE_EXHAUSTED when memory runs out.
+  absl::Status Reserve(size_t arena_bytes, size_t scratch_bytes, int runs);
+
   // Buffers waiting for a run (for tests).
   size_t idle() const ABSL_LOCKS_EXCLUDED(mu_);
 

@@ -79,6 +79,20 @@ TEST(WorkspacePoolTest, RunsInFlightTogetherGetBuffersOfTheirOwn) {
   EXPECT_EQ(pool.idle(), 1u);
 }
 
+TEST(WorkspacePoolTest, ReserveReadiesABufferPerConcurrentRun) {
+  WorkspacePool pool;
+  ASSERT_TRUE(pool.Reserve(4096, 256, 3).ok());
+  EXPECT_EQ(pool.idle(), 3u);
+  auto a = pool.Acquire(4096, 256);
+  auto b = pool.Acquire(4000, 0);
+  auto c = pool.Acquire(1, 1);
+  ASSERT_TRUE(a.ok() && b.ok() && c.ok());
+  EXPECT_EQ(pool.idle(), 0u);
+  EXPECT_NE(a->arena(), b->arena());
+  EXPECT_NE(b->arena(), c->arena());
+  EXPECT_NE(a->arena(), c->arena());
+}
+
 TEST(WorkspacePoolTest, ConcurrentLeasesNeverShareABuffer) {
   WorkspacePool pool;
   constexpr int kThreads = 4;
