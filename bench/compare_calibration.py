@@ -5,7 +5,7 @@ Each repetition runs bench/torch_ptq.py (onednn engine; observe = the timed cali
 forward passes, convert = torch.ao.quantization.convert, where HistogramObserver searches
 its ranges and the weights are quantized), then `fixpoint quantize --json` for each
 model, calibration size and configuration (its calib_seconds: statistics pass, range
-search and bias correction). Prints the median seconds and the median over repetitions of
+search, weight quantization and the QDQ rewrite, and bias correction). Prints the median seconds and the median over repetitions of
 the per-repetition ratio PyTorch (observe + convert) / fixpoint; the issue's aim is >= 3.
 
     /usr/bin/python3 bench/compare_calibration.py --reps 3

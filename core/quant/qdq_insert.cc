@@ -15,6 +15,28 @@
 namespace fixpoint::quant {
 namespace {
 
+// Output-channel axis of the weight (input 1) of an active node of `graph`,
+// or -1 if the node has no constant f32 weight.
+absl::StatusOr<int> WeightAxis(const ir::Graph& graph, const ir::Node& node) {
+  if (node.op_type != "Conv" && node.op_type != "Gemm" && node.op_type != "MatMul") return -1;
+  const ir::Tensor* w = node.HasInput(1) ? graph.FindInitializer(node.inputs[1]) : nullptr;
+  if (w == nullptr || w->dtype() != ir::DType::kF32) return -1;
+  if (node.op_type == "Conv") return 0;
+  if (node.op_type == "Gemm") {
+    FP_ASSIGN_OR_RETURN(int64_t trans_b, node.GetInt("transB", 0));
+    return trans_b != 0 ? 0 : 1;
+  }
+  return std::max(0, w->shape().rank() - 1);
+}
+
+// The scheme a weight gets: per channel needs two or more dimensions.
+WeightScheme SchemeFor(WeightScheme asked, const ir::Tensor& weight) {
+  if (asked == WeightScheme::kSymmetricPerChannel && weight.shape().rank() < 2) {
+    return WeightScheme::kSymmetricPerTensor;
+  }
+  return asked;
+}
+
 ir::Tensor ScalarF32(float v) {
   ir::Tensor t(ir::DType::kF32, ir::Shape{});
   t.data<float>()[0] = v;
@@ -149,33 +171,21 @@ class QdqBuilder {
     return absl::OkStatus();
   }
 
-  // Output-channel axis of the weight (input 1) of an active node, or -1 if
-  // the node has no constant f32 weight.
-  absl::StatusOr<int> WeightAxis(const ir::Node& node) const {
-    if (node.op_type != "Conv" && node.op_type != "Gemm" && node.op_type != "MatMul") return -1;
-    const ir::Tensor* w = node.HasInput(1) ? in_.FindInitializer(node.inputs[1]) : nullptr;
-    if (w == nullptr || w->dtype() != ir::DType::kF32) return -1;
-    if (node.op_type == "Conv") return 0;
-    if (node.op_type == "Gemm") {
-      FP_ASSIGN_OR_RETURN(int64_t trans_b, node.GetInt("transB", 0));
-      return trans_b != 0 ? 0 : 1;
-    }
-    return std::max(0, w->shape().rank() - 1);
-  }
-
   absl::StatusOr<const WeightEntry*> QuantizeWeightInput(const ir::Node& node, int axis) {
     const std::string& name = node.inputs[1];
     const std::string key = absl::StrCat(name, "@", axis);
     auto it = weights_.find(key);
     if (it != weights_.end()) return &it->second;
     const ir::Tensor& w = *in_.FindInitializer(name);
-    WeightScheme scheme = options_.weights;
-    if (scheme == WeightScheme::kSymmetricPerChannel && w.shape().rank() < 2) {
-      scheme = WeightScheme::kSymmetricPerTensor;
+    const WeightScheme scheme = SchemeFor(options_.weights, w);
+    QuantizedWeight q;
+    if (options_.weight_cache != nullptr) {
+      FP_ASSIGN_OR_RETURN(const QuantizedWeight* cached,
+                          options_.weight_cache->Quantize(name, w, axis, scheme));
+      q = *cached;  // the graph owns its copy
+    } else {
+      FP_ASSIGN_OR_RETURN(q, QuantizeWeight(w, axis, scheme));
     }
-    FP_ASSIGN_OR_RETURN(QuantizedWeight q, options_.weight_cache != nullptr
-                                               ? options_.weight_cache->Quantize(name, w, axis, scheme)
-                                               : QuantizeWeight(w, axis, scheme));
     WeightEntry entry;
     entry.scales = q.scales;
     entry.dequantized = AddConstantDequantize(name, std::move(q.values), q.scales, axis);
@@ -213,7 +223,7 @@ class QdqBuilder {
         node.inputs[k] = it->second;
       }
     }
-    FP_ASSIGN_OR_RETURN(int axis, WeightAxis(before));
+    FP_ASSIGN_OR_RETURN(int axis, WeightAxis(in_, before));
     if (axis < 0) return absl::OkStatus();
     FP_ASSIGN_OR_RETURN(const WeightEntry* weight, QuantizeWeightInput(before, axis));
     FP_ASSIGN_OR_RETURN(bool bias, BiasQuantizable(before, *weight, axis));
@@ -250,6 +260,26 @@ class QdqBuilder {
 };
 
 }  // namespace
+
+absl::Status QuantizeWeightsInto(const ir::Graph& prepared, const ActivationPlan& plan,
+                                 const QdqOptions& options) {
+  if (options.weight_cache == nullptr) {
+    return absl::InvalidArgumentError("QuantizeWeightsInto needs options.weight_cache");
+  }
+  for (int i : plan.active_nodes) {
+    if (i < 0 || i >= static_cast<int>(prepared.nodes.size())) continue;
+    const ir::Node& node = prepared.nodes[i];
+    absl::StatusOr<int> axis = WeightAxis(prepared, node);
+    if (!axis.ok()) return WithContext(axis.status(), node.Describe());
+    if (*axis < 0) continue;
+    const ir::Tensor& w = *prepared.FindInitializer(node.inputs[1]);
+    FP_RETURN_IF_ERROR(WithContext(
+        options.weight_cache->Quantize(node.inputs[1], w, *axis, SchemeFor(options.weights, w))
+            .status(),
+        node.Describe()));
+  }
+  return absl::OkStatus();
+}
 
 absl::StatusOr<std::map<std::string, ActivationQuant>> ChooseActivationParams(
     const ActivationPlan& plan, const std::map<std::string, TensorRange>& ranges,

@@ -60,6 +60,14 @@ struct QdqOptions {
   WeightQuantCache* weight_cache = nullptr;
 };
 
+// Quantizes into options.weight_cache (required) the weights InsertQdq with
+// these options will quantize, the active nodes' constant f32 weights. Needs
+// no activation parameters, so it can run while the model is calibrated;
+// InsertQdq then finds them in the cache. Errors as InsertQdq's for a weight
+// that cannot be quantized. The cache must not be used elsewhere meanwhile.
+absl::Status QuantizeWeightsInto(const ir::Graph& prepared, const ActivationPlan& plan,
+                                 const QdqOptions& options);
+
 // The QDQ graph: `prepared` (value_info inferred) with Q/DQ inserted for
 // every tensor of `plan` (parameters from `activations`) and for the weights
 // of its active nodes; original weights nothing reads any more are dropped.

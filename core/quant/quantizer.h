@@ -90,7 +90,9 @@ struct QuantizeResult {
   std::vector<QuantizedTensorInfo> tensors;  // graph order
   std::string method;
   int64_t calib_images = 0;
-  double calib_seconds = 0;  // calibration, plus bias correction when on
+  // Wall time from the statistics pass to the QDQ graph: range search,
+  // weight quantization, the rewrite and bias correction included.
+  double calib_seconds = 0;
   BiasCorrectionReport bias_correction;
 };
 

@@ -9,6 +9,7 @@
 #include <limits>
 #include <vector>
 
+#include "absl/hash/hash.h"
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "core/quant/quant_params.h"
@@ -179,18 +180,21 @@ absl::StatusOr<QuantizedWeight> QuantizeWeight(const ir::Tensor& weight, int axi
   return result;
 }
 
-absl::StatusOr<QuantizedWeight> WeightQuantCache::Quantize(const std::string& name,
-                                                           const ir::Tensor& weight, int axis,
-                                                           WeightScheme scheme) {
+absl::StatusOr<const QuantizedWeight*> WeightQuantCache::Quantize(const std::string& name,
+                                                                  const ir::Tensor& weight,
+                                                                  int axis, WeightScheme scheme) {
+  const size_t hash = absl::Hash<absl::string_view>{}(absl::string_view(
+      static_cast<const char*>(weight.raw()), static_cast<size_t>(weight.ByteSize())));
   auto it = entries_.find(name);
   if (it != entries_.end() && it->second.axis == axis && it->second.scheme == scheme &&
-      it->second.source.dtype() == weight.dtype() && it->second.source.shape() == weight.shape() &&
-      std::memcmp(it->second.source.raw(), weight.raw(), weight.ByteSize()) == 0) {
-    return it->second.quantized;
+      it->second.dtype == weight.dtype() && it->second.shape == weight.shape() &&
+      it->second.hash == hash) {
+    return &it->second.quantized;
   }
   FP_ASSIGN_OR_RETURN(QuantizedWeight q, QuantizeWeight(weight, axis, scheme));
-  entries_[name] = Entry{weight, axis, scheme, q};
-  return q;
+  Entry& entry = entries_[name];
+  entry = Entry{weight.dtype(), weight.shape(), hash, axis, scheme, std::move(q)};
+  return &entry.quantized;
 }
 
 absl::StatusOr<QuantizedBias> QuantizeBias(const ir::Tensor& bias, float input_scale,

@@ -119,18 +119,29 @@ TEST(WeightQuantTest, CacheReusesOnlyIdenticalValues) {
   WeightQuantCache cache;
   ir::Tensor w = ConvWeight();
   auto first = cache.Quantize("w", w, 0, WeightScheme::kSymmetricPerChannel);
-  auto again = cache.Quantize("w", w, 0, WeightScheme::kSymmetricPerChannel);
-  ASSERT_TRUE(first.ok() && again.ok());
-  EXPECT_EQ(Values(again->values), (std::vector<int>{32, -127, 51, 127}));
-  EXPECT_EQ(again->scales, first->scales);
+  ASSERT_TRUE(first.ok());
+  const std::vector<float> first_scales = (*first)->scales;
+  // The same values in another tensor (a copied graph): the cached result.
+  const ir::Tensor copy = w;
+  auto again = cache.Quantize("w", copy, 0, WeightScheme::kSymmetricPerChannel);
+  ASSERT_TRUE(again.ok());
+  EXPECT_EQ(*again, *first);
+  EXPECT_EQ(Values((*again)->values), (std::vector<int>{32, -127, 51, 127}));
+  EXPECT_EQ((*again)->scales, first_scales);
   // Other values under the same name, or another scheme: quantized afresh.
   w.data<float>()[0] = -0.4f;
   auto changed = cache.Quantize("w", w, 0, WeightScheme::kSymmetricPerChannel);
   ASSERT_TRUE(changed.ok());
-  EXPECT_EQ(Values(changed->values), (std::vector<int>{-64, -127, 51, 127}));
+  EXPECT_EQ(Values((*changed)->values), (std::vector<int>{-64, -127, 51, 127}));
   auto per_tensor = cache.Quantize("w", w, 0, WeightScheme::kSymmetricPerTensor);
   ASSERT_TRUE(per_tensor.ok());
-  EXPECT_EQ(per_tensor->scales.size(), 1u);
+  EXPECT_EQ((*per_tensor)->scales.size(), 1u);
+  // Another shape of the same bytes: quantized afresh.
+  ir::Tensor reshaped = w;
+  reshaped.Reshape(ir::Shape{w.NumElements()});
+  auto flat = cache.Quantize("w", reshaped, 0, WeightScheme::kSymmetricPerTensor);
+  ASSERT_TRUE(flat.ok());
+  EXPECT_EQ((*flat)->values.shape(), (ir::Shape{w.NumElements()}));
 }
 
 // Random weights of `n` values: normal, every eighth one 8x larger, and
