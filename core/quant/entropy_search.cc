@@ -249,17 +249,16 @@ std::optional<double> KlFromSums(const CountSums& s, size_t begin, size_t end,
   }
   // Per level: P's count and its non-zero bins, from the prefix sums at the
   // level boundaries. On the stack: this runs for every candidate.
-  std::array<double, kLevels + 1> count_at, nonzero_at;
-  for (int j = 0; j <= kLevels; ++j) {
-    const size_t b = begin + ((j * m) >> kShift);
-    const CountSums::Before& before = s.SumsBefore(b);
-    count_at[j] = before.count;
-    nonzero_at[j] = before.nonzero;
-  }
   alignas(32) std::array<double, kLevels> p_count, nonzero;
-  for (int j = 0; j < kLevels; ++j) {
-    p_count[j] = count_at[j + 1] - count_at[j];
-    nonzero[j] = nonzero_at[j + 1] - nonzero_at[j];
+  {
+    const CountSums::Before* before = &s.SumsBefore(begin);
+    CountSums::Before previous = before[0];
+    for (int j = 0; j < kLevels; ++j) {
+      const CountSums::Before& next = before[((j + 1) * m) >> kShift];
+      p_count[j] = next.count - previous.count;
+      nonzero[j] = next.nonzero - previous.nonzero;
+      previous = next;
+    }
   }
   // The outliers sit on the first level's first bin and the last level's
   // last bin (a level holds at least one bin); they count for P, not for Q.
