@@ -9,6 +9,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
+#include <limits>
 #include <random>
 #include <string>
 #include <utility>
@@ -372,6 +374,52 @@ TEST(QuantizerTest, EveryMethodProducesARunnableGraph) {
     std::mt19937 rng(15);
     const ir::Tensor input = RandomF32({4, 1, 8, 8}, rng, 0.0f, 1.0f);
     EXPECT_EQ(RunGraph(r->graph, input).size(), 1u) << method;
+  }
+}
+
+// With two threads the weights are quantized on a thread of their own while
+// the model is calibrated; the graph must be the one a single thread builds.
+TEST(QuantizerTest, WeightsQuantizedAheadGiveTheSameGraph) {
+  const io::Dataset data = RandomDataset({16, 1, 8, 8}, 17);
+  for (const char* method : {"minmax", "mse", "pof2-mindiffs", "pof2-nonoverflow"}) {
+    for (bool per_channel : {true, false}) {
+      for (BiasCorrectionMode bc : {BiasCorrectionMode::kOff, BiasCorrectionMode::kAuto}) {
+        SCOPED_TRACE(testing::Message() << method << (per_channel ? " per channel" : " per tensor")
+                                        << " bias correction " << BiasCorrectionModeName(bc));
+        QuantizeOptions one = SmallOptions(method);
+        one.per_channel_weights = per_channel;
+        one.bias_correction = bc;
+        QuantizeOptions two = one;
+        two.threads = 2;
+        auto a = Quantize(ConvPoolGemm(), data, one);
+        auto b = Quantize(ConvPoolGemm(), data, two);
+        ASSERT_TRUE(a.ok()) << a.status();
+        ASSERT_TRUE(b.ok()) << b.status();
+        ASSERT_EQ(a->graph.nodes.size(), b->graph.nodes.size());
+        ASSERT_EQ(a->graph.initializers.size(), b->graph.initializers.size());
+        for (const auto& [name, t] : a->graph.initializers) {
+          auto it = b->graph.initializers.find(name);
+          ASSERT_NE(it, b->graph.initializers.end()) << name;
+          ASSERT_EQ(it->second.shape(), t.shape()) << name;
+          ASSERT_EQ(it->second.dtype(), t.dtype()) << name;
+          EXPECT_EQ(std::memcmp(it->second.raw(), t.raw(), t.ByteSize()), 0) << name;
+        }
+      }
+    }
+  }
+}
+
+TEST(QuantizerTest, WeightQuantizedAheadReportsABadWeight) {
+  const io::Dataset data = RandomDataset({8, 1, 8, 8}, 18);
+  ir::Graph g = ConvPoolGemm();
+  g.initializers.at("W2").data<float>()[3] = std::numeric_limits<float>::infinity();
+  for (int threads : {1, 2}) {
+    QuantizeOptions o = SmallOptions();
+    o.threads = threads;
+    auto r = Quantize(g, data, o);
+    ASSERT_FALSE(r.ok()) << threads;
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument) << r.status();
+    EXPECT_THAT(r.status().message(), testing::HasSubstr("fc")) << r.status();
   }
 }
 
