@@ -95,6 +95,7 @@ std::string CheckFlags(const std::vector<std::string>& args) {
 int main(int argc, char** argv) {
   fixpoint::runtime::cpu::ReexecWithBoundedOpenMpSpin(argv);
   fixpoint::util::TuneAllocatorForLargeBuffers();
+  fixpoint::util::ShareOneMallocArena();
   absl::SetProgramUsageMessage(kUsage);
   std::vector<std::string> args =
       fixpoint::client::RenameVersionFlag(std::vector<std::string>(argv, argv + argc));

@@ -15,4 +15,6 @@ bool TuneAllocatorForLargeBuffers() {
   return mmap_ok && trim_ok;
 }
 
+bool ShareOneMallocArena() { return mallopt(M_ARENA_MAX, 1) == 1; }
+
 }  // namespace fixpoint::util
