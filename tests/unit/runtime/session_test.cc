@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <cmath>
+#include <memory>
 #include <thread>
 
 namespace fixpoint::runtime {
@@ -54,7 +55,33 @@ std::vector<float> Input(int batch, float seed) {
   return x;
 }
 
-class SessionTest : public ::testing::TestWithParam<bool> {};
+// Values of a run of `session` on Input(batch, seed) off by more than 1e-5
+// from Expected, or the whole batch if the run fails.
+int Mismatches(const Session& session, int batch, float seed) {
+  std::vector<float> x = Input(batch, seed);
+  Tensor in = Tensor::FromF32(Shape{batch, 4}, x);
+  auto out = session.Run(std::vector<ir::TensorView>{in.view()});
+  if (!out.ok()) return batch * 3;
+  std::vector<float> want = Expected(x, batch);
+  int mismatches = 0;
+  for (int i = 0; i < batch * 3; ++i) {
+    if (std::fabs((*out)[0].data<float>()[i] - want[i]) > 1e-5) ++mismatches;
+  }
+  return mismatches;
+}
+
+class SessionTest : public ::testing::TestWithParam<bool> {
+ protected:
+  // SmallClassifier's session, one intra-op thread.
+  std::unique_ptr<Session> SingleThreaded() {
+    SessionOptions options;
+    options.use_onednn = GetParam();
+    options.intra_op_threads = 1;
+    auto session = Session::Create(SmallClassifier(), options);
+    EXPECT_TRUE(session.ok()) << session.status();
+    return session.ok() ? *std::move(session) : nullptr;
+  }
+};
 
 TEST_P(SessionTest, RunsAndMatchesHandComputedResult) {
   SessionOptions options;
@@ -74,25 +101,14 @@ TEST_P(SessionTest, RunsAndMatchesHandComputedResult) {
 }
 
 TEST_P(SessionTest, ConcurrentRunsWithDifferentBatchesAgree) {
-  SessionOptions options;
-  options.use_onednn = GetParam();
-  options.intra_op_threads = 1;
-  auto session = Session::Create(SmallClassifier(), options);
-  ASSERT_TRUE(session.ok()) << session.status();
+  const std::unique_ptr<Session> session = SingleThreaded();
+  ASSERT_NE(session, nullptr);
   std::vector<std::thread> threads;
   std::atomic<int> mismatches{0};
   for (int t = 0; t < 4; ++t) {
     threads.emplace_back([&, t] {
       for (int iter = 0; iter < 50; ++iter) {
-        const int batch = 1 + (t + iter) % 4;
-        std::vector<float> x = Input(batch, t + 0.1f * iter);
-        Tensor in = Tensor::FromF32(Shape{batch, 4}, x);
-        auto out = (*session)->Run(std::vector<ir::TensorView>{in.view()});
-        std::vector<float> want = Expected(x, batch);
-        if (!out.ok()) { ++mismatches; continue; }
-        for (int i = 0; i < batch * 3; ++i) {
-          if (std::fabs((*out)[0].data<float>()[i] - want[i]) > 1e-5) ++mismatches;
-        }
+        mismatches += Mismatches(*session, 1 + (t + iter) % 4, t + 0.1f * iter);
       }
     });
   }
@@ -101,34 +117,18 @@ TEST_P(SessionTest, ConcurrentRunsWithDifferentBatchesAgree) {
 }
 
 TEST_P(SessionTest, PreparedSessionServesConcurrentRuns) {
-  SessionOptions options;
-  options.use_onednn = GetParam();
-  options.intra_op_threads = 1;
-  auto session = Session::Create(SmallClassifier(), options);
-  ASSERT_TRUE(session.ok()) << session.status();
+  const std::unique_ptr<Session> session = SingleThreaded();
+  ASSERT_NE(session, nullptr);
   const Shape batch{3, 4};
-  ASSERT_TRUE((*session)->Prepare(std::span<const Shape>(&batch, 1), 2).ok());
+  ASSERT_TRUE(session->Prepare(std::span<const Shape>(&batch, 1), 2).ok());
   std::atomic<int> mismatches{0};
-  auto run = [&](float seed) {
-    std::vector<float> x = Input(3, seed);
-    Tensor in = Tensor::FromF32(batch, x);
-    auto out = (*session)->Run(std::vector<ir::TensorView>{in.view()});
-    if (!out.ok()) {
-      ++mismatches;
-      return;
-    }
-    std::vector<float> want = Expected(x, 3);
-    for (int i = 0; i < 9; ++i) {
-      if (std::abs((*out)[0].data<float>()[i] - want[i]) > 1e-5) ++mismatches;
-    }
-  };
-  std::thread other(run, 0.5f);
-  run(1.5f);
+  std::thread other([&] { mismatches += Mismatches(*session, 3, 0.5f); });
+  mismatches += Mismatches(*session, 3, 1.5f);
   other.join();
   EXPECT_EQ(mismatches.load(), 0);
   // Shapes the graph cannot take fail as a run would.
   const Shape wrong{3, 5};
-  EXPECT_FALSE((*session)->Prepare(std::span<const Shape>(&wrong, 1), 2).ok());
+  EXPECT_FALSE(session->Prepare(std::span<const Shape>(&wrong, 1), 2).ok());
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, SessionTest, ::testing::Values(false, true),
