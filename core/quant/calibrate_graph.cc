@@ -180,9 +180,11 @@ absl::StatusOr<CalibrationResult> CalibrateGraph(const ir::Graph& graph,
   {
     std::vector<int64_t> dims(dataset.images.shape().dims().begin(),
                               dataset.images.shape().dims().end());
-    dims[0] = batch_size;
+    dims[0] = std::min(batch_size, total);  // the first batch's shape
     const ir::Shape batch_shape(dims);
-    FP_RETURN_IF_ERROR(session->Prepare(std::span<const ir::Shape>(&batch_shape, 1), workers));
+    FP_RETURN_IF_ERROR(WithContext(
+        session->Prepare(std::span<const ir::Shape>(&batch_shape, 1), workers),
+        "calibration batch 0"));
   }
   FP_ASSIGN_OR_RETURN(std::vector<Worker> state,
                       CreateWorkers(graph, options, workers, std::move(calibration)));

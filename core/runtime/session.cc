@@ -46,6 +46,19 @@ absl::StatusOr<std::vector<ir::Tensor>> Tensors(
   return tensors;
 }
 
+// INVALID_ARGUMENT naming input `want` unless `got` is static and matches
+// its static dimensions.
+absl::Status CheckShape(const ir::ValueInfo& want, const ir::Shape& got) {
+  bool match = got.rank() == want.shape.rank() && got.IsStatic();
+  for (int d = 0; match && d < want.shape.rank(); ++d) {
+    match = want.shape[d] == ir::kDynamicDim || want.shape[d] == got[d];
+  }
+  if (match) return absl::OkStatus();
+  return absl::InvalidArgumentError(absl::StrCat("input '", want.name, "': expected shape ",
+                                                 want.shape.ToString(), ", got ",
+                                                 got.ToString()));
+}
+
 }  // namespace
 
 Session::Session(ir::Graph graph, const SessionOptions& options)
@@ -87,15 +100,7 @@ absl::Status Session::CheckInputs(std::span<const LaidOutView> inputs) const {
                                                      ir::DTypeName(want.dtype), ", got ",
                                                      ir::DTypeName(got.dtype)));
     }
-    bool match = got.shape.rank() == want.shape.rank() && got.shape.IsStatic();
-    for (int d = 0; match && d < want.shape.rank(); ++d) {
-      match = want.shape[d] == ir::kDynamicDim || want.shape[d] == got.shape[d];
-    }
-    if (!match) {
-      return absl::InvalidArgumentError(absl::StrCat("input '", want.name, "': expected shape ",
-                                                     want.shape.ToString(), ", got ",
-                                                     got.shape.ToString()));
-    }
+    FP_RETURN_IF_ERROR(CheckShape(want, got.shape));
     if (got.data == nullptr && got.NumElements() > 0) {
       return absl::InvalidArgumentError(absl::StrCat("input '", want.name, "': no data"));
     }
@@ -222,6 +227,13 @@ absl::StatusOr<std::vector<LaidOutTensor>> Session::RunImpl(
 
 absl::Status Session::Prepare(std::span<const ir::Shape> input_shapes,
                               int concurrent_runs) const {
+  if (input_shapes.size() != graph_.inputs.size()) {
+    return absl::InvalidArgumentError(absl::StrCat("expected ", graph_.inputs.size(),
+                                                   " inputs, got ", input_shapes.size()));
+  }
+  for (size_t i = 0; i < input_shapes.size(); ++i) {
+    FP_RETURN_IF_ERROR(CheckShape(graph_.inputs[i], input_shapes[i]));
+  }
   Signature signature;
   signature.shapes.assign(input_shapes.begin(), input_shapes.end());
   FP_ASSIGN_OR_RETURN(std::shared_ptr<const BoundPlan> plan, GetPlan(signature));

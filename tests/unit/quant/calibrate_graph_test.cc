@@ -189,5 +189,23 @@ TEST_F(CalibrateGraphTest, ReportsTheFirstFailingBatch) {
   }
 }
 
+// Images of another size than the model's input: the first batch names the
+// input and both shapes, with any thread count.
+TEST_F(CalibrateGraphTest, ImagesOfTheWrongShapeAreInvalidArgument) {
+  io::Dataset wrong = data_;
+  std::vector<int64_t> dims(wrong.images.shape().dims().begin(), wrong.images.shape().dims().end());
+  dims.back() -= 1;
+  wrong.images = ir::Tensor::FromF32(
+      ir::Shape(dims), std::vector<float>(static_cast<size_t>(ir::Shape(dims).NumElements()), 0.5f));
+  for (int threads : {1, 2}) {
+    auto r = CalibrateGraph(graph_, tensors_, wrong, Options("minmax", threads));
+    EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
+    EXPECT_THAT(std::string(r.status().message()),
+                ::testing::AllOf(::testing::StartsWith("calibration batch 0: input '"),
+                                 ::testing::HasSubstr("expected shape")))
+        << r.status();
+  }
+}
+
 }  // namespace
 }  // namespace fixpoint::quant

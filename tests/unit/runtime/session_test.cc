@@ -128,7 +128,10 @@ TEST_P(SessionTest, PreparedSessionServesConcurrentRuns) {
   EXPECT_EQ(mismatches.load(), 0);
   // Shapes the graph cannot take fail as a run would.
   const Shape wrong{3, 5};
-  EXPECT_FALSE(session->Prepare(std::span<const Shape>(&wrong, 1), 2).ok());
+  const absl::Status status = session->Prepare(std::span<const Shape>(&wrong, 1), 2);
+  EXPECT_EQ(status.code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_EQ(status.message(), "input 'x': expected shape [?,4], got [3,5]");
+  EXPECT_EQ(session->Prepare({}, 2).code(), absl::StatusCode::kInvalidArgument);
 }
 
 INSTANTIATE_TEST_SUITE_P(Kernels, SessionTest, ::testing::Values(false, true),
