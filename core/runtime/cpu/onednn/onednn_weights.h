@@ -17,7 +17,9 @@ namespace fixpoint::runtime::onednn {
 // then takes a slow generic path (1.4-1.8 ms warm, 14 ms cold, for seed_cnn's
 // 1600 x 512 weight, against 0.1-0.4 ms for the layout alone). So when that
 // compensation is the only extra, the layout is reordered alone and the
-// compensation written here; any other extra goes through oneDNN's reorder.
+// compensation written here; anything else (other extras, a user layout
+// that is not plain s8, sums that overflow s32, data not a multiple of 4
+// bytes) goes through oneDNN's reorder.
 // Throws dnnl::error as oneDNN does.
 dnnl::memory PackS8Weights(const Desc& user, const int8_t* data, const Desc& packed);
 
