@@ -210,6 +210,29 @@ class PrefixModel {
   };
   static_assert(sizeof(Bin) == 6 * sizeof(double));
 
+#if defined(__AVX2__)
+  // Four bins' records as columns.
+  struct BinColumns {
+    __m256d m0, m1, m2, lo, hi, density;
+  };
+  // The records of bins index[0..3] (m0 m1 m2 lo | hi density each),
+  // transposed: two loads per bin and eight shuffles, no gathers.
+  BinColumns LoadBins(const int32_t* index) const {
+    const double* r0 = &bins_[index[0]].m0;
+    const double* r1 = &bins_[index[1]].m0;
+    const double* r2 = &bins_[index[2]].m0;
+    const double* r3 = &bins_[index[3]].m0;
+    const __m256d a0 = _mm256_loadu_pd(r0), a1 = _mm256_loadu_pd(r1);
+    const __m256d a2 = _mm256_loadu_pd(r2), a3 = _mm256_loadu_pd(r3);
+    const __m256d t0 = _mm256_unpacklo_pd(a0, a1), t1 = _mm256_unpackhi_pd(a0, a1);
+    const __m256d t2 = _mm256_unpacklo_pd(a2, a3), t3 = _mm256_unpackhi_pd(a2, a3);
+    const __m256d h02 = _mm256_set_m128d(_mm_loadu_pd(r2 + 4), _mm_loadu_pd(r0 + 4));
+    const __m256d h13 = _mm256_set_m128d(_mm_loadu_pd(r3 + 4), _mm_loadu_pd(r1 + 4));
+    return BinColumns{_mm256_permute2f128_pd(t0, t2, 0x20), _mm256_permute2f128_pd(t1, t3, 0x20),
+                      _mm256_permute2f128_pd(t0, t2, 0x31), _mm256_permute2f128_pd(t1, t3, 0x31),
+                      _mm256_unpacklo_pd(h02, h13),         _mm256_unpackhi_pd(h02, h13)};
+  }
+#endif
   // (x - origin) / width, as a product when 1 / width is exact.
   double BinPosition(double x) const {
     return inverse_width_ != 0 ? (x - origin_) * inverse_width_ : (x - origin_) / width_;
@@ -265,24 +288,9 @@ void PrefixModel::AtMany(const double* xs, size_t n, double* m0, double* m1,
                                            : _mm256_div_pd(offset, width);
     const __m256d b = _mm256_min_pd(_mm256_max_pd(_mm256_floor_pd(position), zero), last_bin);
     _mm_store_si128(reinterpret_cast<__m128i*>(index), _mm256_cvttpd_epi32(b));
-    // Each bin's record, m0 m1 m2 lo | hi density, transposed into columns.
-    const double* r0 = &bins_[index[0]].m0;
-    const double* r1 = &bins_[index[1]].m0;
-    const double* r2 = &bins_[index[2]].m0;
-    const double* r3 = &bins_[index[3]].m0;
-    const __m256d a0 = _mm256_loadu_pd(r0), a1 = _mm256_loadu_pd(r1);
-    const __m256d a2 = _mm256_loadu_pd(r2), a3 = _mm256_loadu_pd(r3);
-    const __m256d t0 = _mm256_unpacklo_pd(a0, a1), t1 = _mm256_unpackhi_pd(a0, a1);
-    const __m256d t2 = _mm256_unpacklo_pd(a2, a3), t3 = _mm256_unpackhi_pd(a2, a3);
-    const __m256d bin_m0 = _mm256_permute2f128_pd(t0, t2, 0x20);
-    const __m256d bin_m1 = _mm256_permute2f128_pd(t1, t3, 0x20);
-    const __m256d bin_m2 = _mm256_permute2f128_pd(t0, t2, 0x31);
-    const __m256d lo = _mm256_permute2f128_pd(t1, t3, 0x31);
-    const __m256d h02 = _mm256_set_m128d(_mm_loadu_pd(r2 + 4), _mm_loadu_pd(r0 + 4));
-    const __m256d h13 = _mm256_set_m128d(_mm_loadu_pd(r3 + 4), _mm_loadu_pd(r1 + 4));
-    const __m256d hi = _mm256_unpacklo_pd(h02, h13);
-    const __m256d density = _mm256_unpackhi_pd(h02, h13);
-
+    const BinColumns c = LoadBins(index);
+    const __m256d bin_m0 = c.m0, bin_m1 = c.m1, bin_m2 = c.m2;
+    const __m256d lo = c.lo, hi = c.hi, density = c.density;
     const __m256d u = _mm256_min_pd(_mm256_max_pd(x, lo), hi);
     const __m256d d = _mm256_mul_pd(density, _mm256_sub_pd(u, lo));
     __m256d s0 = _mm256_add_pd(bin_m0, d);

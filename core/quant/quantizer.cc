@@ -5,7 +5,6 @@
 #include <utility>
 #include <vector>
 
-#include "absl/cleanup/cleanup.h"
 #include "absl/status/status.h"
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
@@ -126,15 +125,9 @@ absl::StatusOr<ir::Graph> PrepareForQuantization(const ir::Graph& graph) {
   return prepared;
 }
 
-absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Dataset& calibration,
-                                        const QuantizeOptions& options) {
-  const bool pof2 = IsPof2Method(options.method);
-  FP_ASSIGN_OR_RETURN(ir::Graph prepared, PrepareForQuantization(graph));
-  FP_ASSIGN_OR_RETURN(ActivationPlan plan, PlanActivations(prepared, options.selection));
-  if (plan.active_nodes.empty()) {
-    return absl::FailedPreconditionError("no quantizable node in the selection");
-  }
+namespace {
 
+CalibrateOptions CalibrateOptionsFor(const QuantizeOptions& options) {
   CalibrateOptions calibrate;
   calibrate.method = options.method;
   calibrate.calibrator = options.calibrator;
@@ -144,6 +137,60 @@ absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Datase
   calibrate.threads = options.threads;
   calibrate.progress = options.progress;
   calibrate.cancelled = options.cancelled;
+  return calibrate;
+}
+
+WeightScheme WeightSchemeFor(const QuantizeOptions& options) {
+  if (IsPof2Method(options.method)) {
+    return options.method == "pof2-mindiffs" ? WeightScheme::kPof2MinDiffs
+                                             : WeightScheme::kPof2NonOverflow;
+  }
+  return options.per_channel_weights ? WeightScheme::kSymmetricPerChannel
+                                     : WeightScheme::kSymmetricPerTensor;
+}
+
+// The weights need no calibration: with two or more threads they are
+// quantized into qdq.weight_cache on a thread of their own, mostly while
+// the pass binds its kernels on one core (seed_cnn's 1600 x 512 FC weight
+// takes 2.5 ms under pof2-mindiffs); the rewrites then find them there.
+// With fewer threads nothing happens here. The cache must not be used
+// before Join.
+class WeightsAhead {
+ public:
+  WeightsAhead(const ir::Graph& prepared, const ActivationPlan& plan, const QdqOptions& qdq,
+               int threads) {
+    if (threads <= 0) threads = runtime::cpu::HardwareThreads();
+    if (threads >= 2) {
+      thread_ = std::thread([&, this] { status_ = QuantizeWeightsInto(prepared, plan, qdq); });
+    }
+  }
+  ~WeightsAhead() { static_cast<void>(Join()); }
+  WeightsAhead(const WeightsAhead&) = delete;
+  WeightsAhead& operator=(const WeightsAhead&) = delete;
+
+  // Waits for the thread; its error (a weight that cannot be quantized).
+  absl::Status Join() {
+    if (thread_.joinable()) thread_.join();
+    return status_;
+  }
+
+ private:
+  absl::Status status_;
+  std::thread thread_;
+};
+
+}  // namespace
+
+absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Dataset& calibration,
+                                        const QuantizeOptions& options) {
+  const bool pof2 = IsPof2Method(options.method);
+  FP_ASSIGN_OR_RETURN(ir::Graph prepared, PrepareForQuantization(graph));
+  FP_ASSIGN_OR_RETURN(ActivationPlan plan, PlanActivations(prepared, options.selection));
+  if (plan.active_nodes.empty()) {
+    return absl::FailedPreconditionError("no quantizable node in the selection");
+  }
+
+  CalibrateOptions calibrate = CalibrateOptionsFor(options);
   QuantizeResult result;
   result.method = options.method;
   // Bias correction's float reference comes from the same forward passes.
@@ -158,13 +205,7 @@ absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Datase
     calibrate.float_reference_images = bias_correction_images;
   }
   QdqOptions qdq;
-  if (pof2) {
-    qdq.weights = options.method == "pof2-mindiffs" ? WeightScheme::kPof2MinDiffs
-                                                    : WeightScheme::kPof2NonOverflow;
-  } else {
-    qdq.weights = options.per_channel_weights ? WeightScheme::kSymmetricPerChannel
-                                              : WeightScheme::kSymmetricPerTensor;
-  }
+  qdq.weights = WeightSchemeFor(options);
   WeightQuantCache weight_cache;  // filled ahead; bias correction rewrites the model twice
   qdq.weight_cache = &weight_cache;
 
@@ -172,20 +213,7 @@ absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Datase
   // range search, weight quantization, the rewrite, bias correction), the
   // work PyTorch's observe + convert does.
   const absl::Time start = absl::Now();
-  // The weights need no calibration: with two or more threads they are
-  // quantized on a thread of their own, mostly while the pass binds its
-  // kernels on one core (seed_cnn's 1600 x 512 FC weight takes 2.5 ms under
-  // pof2-mindiffs). The rewrites below then find them in the cache.
-  const int threads = options.threads > 0 ? options.threads : runtime::cpu::HardwareThreads();
-  absl::Status weights_quantized;
-  std::thread weights_thread;
-  if (threads >= 2) {
-    weights_thread =
-        std::thread([&] { weights_quantized = QuantizeWeightsInto(prepared, plan, qdq); });
-  }
-  absl::Cleanup join_weights = [&] {
-    if (weights_thread.joinable()) weights_thread.join();
-  };
+  WeightsAhead weights(prepared, plan, qdq, options.threads);
   std::map<std::string, TensorRange> ranges;
   if (!plan.calibrated.empty()) {
     FP_ASSIGN_OR_RETURN(CalibrationResult calibrated,
@@ -193,8 +221,7 @@ absl::StatusOr<QuantizeResult> Quantize(const ir::Graph& graph, const io::Datase
     ranges = std::move(calibrated.ranges);
     result.calib_images = calibrated.images;
   }
-  std::move(join_weights).Invoke();
-  FP_RETURN_IF_ERROR(weights_quantized);
+  FP_RETURN_IF_ERROR(weights.Join());
 
   const ActivationScheme scheme = pof2                            ? ActivationScheme::kPof2
                                   : options.symmetric_activations ? ActivationScheme::kSymmetricS8

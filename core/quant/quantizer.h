@@ -64,7 +64,8 @@ struct QuantizeOptions {
   int64_t num_images = 1000;  // first items of the dataset; 0 = all
   int batch_size = 32;
   // Threads for the calibration pass (data-parallel workers) and bias
-  // correction's runs; 0 = all hardware threads.
+  // correction's runs; 0 = all hardware threads. With two or more, one more
+  // short-lived thread quantizes the weights while the pass binds.
   int threads = 0;
   // After each calibration batch: (images done, total).
   std::function<void(int64_t, int64_t)> progress;

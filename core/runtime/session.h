@@ -105,10 +105,12 @@ class Session {
       std::span<const LaidOutView> inputs) const;
 
   // Binds the kernels for these input shapes (as the first Run would) and
-  // readies working memory for `concurrent_runs` runs at once, all on the
+  // allocates working memory for `concurrent_runs` runs at once, both on the
   // calling thread: runs that other threads then start neither bind nor
-  // fault in fresh pages (see workspace_pool.h). Errors as Run's for
-  // shapes that do not fit; RESOURCE_EXHAUSTED when memory runs out.
+  // allocate, and their memory comes from the calling thread's malloc arena
+  // (where freed memory is usually already faulted in; see
+  // workspace_pool.h). INVALID_ARGUMENT as Run's for a count or shape that
+  // does not fit; RESOURCE_EXHAUSTED when memory runs out.
   absl::Status Prepare(std::span<const ir::Shape> input_shapes, int concurrent_runs) const;
 
   // Kernels bound for these input shapes (binds them if needed).

@@ -29,12 +29,13 @@ bool TuneAllocatorForLargeBuffers();
 // about 950 faults for a 100-image resnet_small run. With one arena,
 // calibration with bias correction at 100 images went 0.0377 -> 0.0347 s
 // (resnet_small) and 0.0231 -> 0.0217 s (seed_cnn), medians of 15 and 11
-// interleaved runs (set through GLIBC_TUNABLES; through this call on a busier
-// VM, resnet_small 0.0465 -> 0.0445 s, medians of 21). Small blocks still come from each thread's own cache
-// (tcache) without the arena's lock. For a one-shot process such as the
-// `fixpoint` command; fixpointd keeps glibc's arenas, which its long-lived
-// threads keep warm, and whose serving path was not measured with one.
-// Call early in main(); returns false if glibc refused.
+// interleaved runs (set through GLIBC_TUNABLES; through this call on a
+// busier VM, resnet_small 0.0465 -> 0.0445 s, medians of 21). Small blocks
+// still come from each thread's own cache (tcache) without the arena's
+// lock. For a one-shot process such as the `fixpoint` command; fixpointd
+// keeps glibc's arenas, which its long-lived threads keep warm, and whose
+// serving path was not measured with one. Call early in main(); returns
+// false if glibc refused.
 bool ShareOneMallocArena();
 
 }  // namespace fixpoint::util

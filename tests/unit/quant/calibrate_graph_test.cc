@@ -193,10 +193,12 @@ TEST_F(CalibrateGraphTest, ReportsTheFirstFailingBatch) {
 // input and both shapes, with any thread count.
 TEST_F(CalibrateGraphTest, ImagesOfTheWrongShapeAreInvalidArgument) {
   io::Dataset wrong = data_;
-  std::vector<int64_t> dims(wrong.images.shape().dims().begin(), wrong.images.shape().dims().end());
+  std::vector<int64_t> dims(wrong.images.shape().dims().begin(),
+                            wrong.images.shape().dims().end());
   dims.back() -= 1;
-  wrong.images = ir::Tensor::FromF32(
-      ir::Shape(dims), std::vector<float>(static_cast<size_t>(ir::Shape(dims).NumElements()), 0.5f));
+  const ir::Shape shape(dims);
+  const std::vector<float> pixels(static_cast<size_t>(shape.NumElements()), 0.5f);
+  wrong.images = ir::Tensor::FromF32(shape, pixels);
   for (int threads : {1, 2}) {
     auto r = CalibrateGraph(graph_, tensors_, wrong, Options("minmax", threads));
     EXPECT_EQ(r.status().code(), absl::StatusCode::kInvalidArgument);
