@@ -287,7 +287,7 @@ absl::StatusOr<BiasCorrectionResult> CorrectBiases(ir::Graph& float_graph,
   // With compare_outputs the uncorrected graph runs too, whole, as one
   // session; with two or more threads, on a thread of its own beside the
   // segmented run (whose many small sessions leave cores idle).
-  const int threads = options.threads > 0 ? options.threads : runtime::cpu::HardwareThreads();
+  const int threads = runtime::cpu::ThreadsOrAll(options.threads);
   const bool beside = options.compare_outputs && threads >= 2;
   absl::StatusOr<std::vector<ir::Tensor>> uncorrected_outputs;
   // Runs once: its snapshot of the uncorrected graph moves into the session.

@@ -164,7 +164,7 @@ absl::StatusOr<CalibrationResult> CalibrateGraph(const ir::Graph& graph,
   const bool sequential = calibration->depends_on_batches();
   const int64_t batch_size =
       sequential ? options.batch_size : CalibrationBatchSize(total, options.batch_size);
-  const int threads = options.threads > 0 ? options.threads : runtime::cpu::HardwareThreads();
+  const int threads = runtime::cpu::ThreadsOrAll(options.threads);
   ParallelBatchesOptions parallel;
   parallel.batches = (total + batch_size - 1) / batch_size;
   parallel.workers = sequential ? 1 : threads;

@@ -159,8 +159,7 @@ class WeightsAhead {
  public:
   WeightsAhead(const ir::Graph& prepared, const ActivationPlan& plan, const QdqOptions& qdq,
                int threads) {
-    if (threads <= 0) threads = runtime::cpu::HardwareThreads();
-    if (threads >= 2) {
+    if (runtime::cpu::ThreadsOrAll(threads) >= 2) {
       thread_ = std::thread([&, this] { status_ = QuantizeWeightsInto(prepared, plan, qdq); });
     }
   }

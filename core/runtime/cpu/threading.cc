@@ -9,7 +9,7 @@
 namespace fixpoint::runtime::cpu {
 
 void SetIntraOpThreadsForThisThread(int n) {
-  if (n <= 0) n = HardwareThreads();
+  n = ThreadsOrAll(n);
   if (omp_get_max_threads() != n) omp_set_num_threads(n);
 }
 
@@ -25,5 +25,7 @@ int HardwareThreads() {
   const unsigned n = std::thread::hardware_concurrency();
   return n == 0 ? 1 : static_cast<int>(n);
 }
+
+int ThreadsOrAll(int requested) { return requested > 0 ? requested : HardwareThreads(); }
 
 }  // namespace fixpoint::runtime::cpu

@@ -10,6 +10,9 @@ namespace fixpoint::runtime::cpu {
 void SetIntraOpThreadsForThisThread(int n);
 // Number of hardware threads.
 int HardwareThreads();
+// `requested` if positive, else HardwareThreads(): what a thread-count
+// option of 0 ("all") resolves to.
+int ThreadsOrAll(int requested);
 
 // GOMP_SPINCOUNT this process's OpenMP runtime should run with unless the
 // user chose a wait policy (OMP_WAIT_POLICY or GOMP_SPINCOUNT set).
